@@ -1,0 +1,18 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+{
+    "name": "CRM Sync Connector",
+    "summary": "Push account status from usage billing to HubSpot, Salesforce, webhooks or Odoo CRM",
+    "version": "19.0.1.0.0",
+    "category": "Sales/CRM",
+    "website": "https://github.com/usage-billing/odoo-usage-billing",
+    "author": "Usage Billing Team",
+    "license": "LGPL-3",
+    "installable": True,
+    "depends": ["usage_billing_connector", "queue_job", "crm"],
+    "external_dependencies": {"python": ["cryptography", "requests"]},
+    "data": [
+        "security/crm_sync_security.xml",
+        "security/ir.model.access.csv",
+    ],
+    "demo": [],
+}

@@ -1,0 +1,1 @@
+"""Plain-Python core of CRM sync: never imports odoo."""

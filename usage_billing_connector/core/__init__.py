@@ -1,0 +1,1 @@
+"""Plain-Python core of usage billing: never imports odoo."""

@@ -154,6 +154,7 @@ def write_odoo_config(directory, db):
         f"dbfilter = ^{db}$",
         f"data_dir = {Path(directory) / 'data'}",
         "list_db = False",
+        "http_interface = 127.0.0.1",
         # Fresh keys for every run: nothing in the test database is readable afterwards.
         "[usage_billing]",
         f"encryption_keys = {Fernet.generate_key().decode()}",

@@ -14,7 +14,14 @@
     "data": [
         "security/usage_billing_security.xml",
         "security/ir.model.access.csv",
+        "data/ir_cron.xml",
+        "views/usage_event_views.xml",
+        "views/usage_tenant_views.xml",
+        "views/usage_metric_views.xml",
+        "views/usage_api_key_views.xml",
+        "views/usage_ingest_log_views.xml",
+        "views/res_config_settings_views.xml",
         "views/usage_billing_menus.xml",
     ],
-    "demo": [],
+    "demo": ["demo/usage_billing_demo.xml"],
 }

@@ -1,0 +1,47 @@
+import hashlib
+import hmac
+
+import pytest
+
+from usage_billing_connector.core import signing
+
+BODY = b'{"events": []}'
+
+
+def test_signature_is_hmac_sha256_of_timestamp_dot_body():
+    expected = hmac.new(b"s3cret", b"1700000000." + BODY, hashlib.sha256).hexdigest()
+    assert signing.sign_header("s3cret", 1700000000, BODY) == f"t=1700000000,v1={expected}"
+
+
+def test_verify_accepts_fresh_matching_signature():
+    header = signing.sign_header("s3cret", 1000, BODY)
+    assert signing.verify(header, BODY, ["s3cret"], now=1100, tolerance=300).timestamp == 1000
+
+
+@pytest.mark.parametrize("now", [699, 1301])
+def test_verify_refuses_timestamps_outside_tolerance(now):
+    header = signing.sign_header("s3cret", 1000, BODY)
+    with pytest.raises(signing.SignatureError) as err:
+        signing.verify(header, BODY, ["s3cret"], now=now, tolerance=300)
+    assert err.value.code == "stale_signature"
+
+
+def test_verify_refuses_another_body_or_secret():
+    header = signing.sign_header("s3cret", 1000, BODY)
+    for body, secrets in ((BODY + b" ", ["s3cret"]), (BODY, ["other"]), (BODY, [])):
+        with pytest.raises(signing.SignatureError) as err:
+            signing.verify(header, body, secrets, now=1000, tolerance=300)
+        assert err.value.code == "invalid_signature"
+
+
+def test_any_of_several_v1_entries_and_any_secret_passes():
+    good = signing.compute("new", 1000, BODY)
+    header = f"t=1000,v1={'0' * 64},v1={good},v0=ignored"
+    assert signing.verify(header, BODY, ["old", "new"], now=1000, tolerance=300)
+
+
+@pytest.mark.parametrize("header", [None, "", "v1=abc", "t=1000", "t=abc,v1=00", "garbage"])
+def test_malformed_headers_are_invalid_signatures(header):
+    with pytest.raises(signing.SignatureError) as err:
+        signing.verify(header, BODY, ["s"], now=1000, tolerance=300)
+    assert err.value.code == "invalid_signature"

@@ -1,0 +1,154 @@
+"""HTTP endpoints of the product platform: authenticate, parse, delegate.
+
+Every answer is JSON, errors included (``{"error": {"code", "message"}}``), and
+carries the request id in ``X-Request-Id``.
+"""
+
+import logging
+import re
+import time
+import uuid
+from datetime import datetime, timezone
+
+import psycopg2
+
+from odoo import SUPERUSER_ID, http
+from odoo.http import request
+
+from ..core import rate_limit
+from ..core.openapi import openapi_document
+from ..core.payload import BatchError, parse_body
+from ..core.signing import SignatureError
+from ..models.usage_billing_params import get_int_param
+
+_logger = logging.getLogger(__name__)
+
+API = "/usage_billing/v1"
+REQUEST_ID_RE = re.compile(r"^[\x21-\x7e]{1,128}$")
+
+
+class ApiError(Exception):
+    def __init__(self, status, code, message, headers=None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.headers = status, code, message, headers or {}
+
+
+class UsageApiController(http.Controller):
+    @http.route(
+        f"{API}/events", type="http", auth="none", methods=["POST"], csrf=False, readonly=False
+    )
+    def post_events(self):
+        return self._ingest("events", "usage.event", "_ingest_batch")
+
+    @http.route(f"{API}/health", type="http", auth="none", methods=["GET"], csrf=False)
+    def health(self):
+        request.env.cr.execute("SELECT 1")
+        return request.make_json_response({"status": "ok"})
+
+    @http.route(f"{API}/openapi.json", type="http", auth="none", methods=["GET"], csrf=False)
+    def openapi(self):
+        return request.make_json_response(openapi_document(request.httprequest.host_url))
+
+    # ---------------------------------------------------------------- pipeline
+
+    def _ingest(self, endpoint, model, method):
+        started = time.monotonic()
+        # auth='none' gives no user; the records written here belong to the
+        # superuser, and the caller is authenticated by its signature below.
+        request.update_env(user=SUPERUSER_ID)
+        request_id = self._request_id()
+        log = {"request_id": request_id, "endpoint": endpoint}
+        try:
+            body = self._read_body()
+            api_key = self._authenticate(body)
+            log.update(api_key_id=api_key.id, company_id=api_key.company_id.id)
+            self._check_rate_limit(api_key)
+            raw_events = parse_body(body, get_int_param(request.env, "max_events"))
+            records = request.env[model].sudo().with_company(api_key.company_id)
+            # sudo: the signature authenticated the caller; every query of the
+            # handler is scoped to the key's company explicitly.
+            with request.env.cr.savepoint():
+                results, counts = getattr(records, method)(api_key, raw_events, request_id)
+        except BatchError as exc:
+            return self._error(log, started, ApiError(exc.status, exc.code, exc.message))
+        except ApiError as exc:
+            return self._error(log, started, exc)
+        except psycopg2.errors.SerializationFailure:
+            raise  # concurrent write on the same event_id: Odoo retries the request
+        except Exception:
+            _logger.exception("Ingestion request %s failed", request_id)
+            error = ApiError(500, "internal_error", "Internal error; nothing was stored.")
+            return self._error(log, started, error)
+        rejected = [r for r in results if r["status"] == "rejected"]
+        self._log(log, started, 200, counts=counts, errors=rejected[:100] or None)
+        payload = {"request_id": request_id, **counts, "results": results}
+        return request.make_json_response(payload, headers={"X-Request-Id": request_id})
+
+    def _request_id(self):
+        sent = request.httprequest.headers.get("X-Request-Id", "")
+        return sent if REQUEST_ID_RE.match(sent) else str(uuid.uuid4())
+
+    def _read_body(self):
+        httprequest = request.httprequest
+        mimetype = httprequest.mimetype
+        if mimetype != "application/json":
+            raise ApiError(415, "unsupported_media_type", "Content-Type must be application/json.")
+        limit = get_int_param(request.env, "max_body_bytes")
+        if (httprequest.content_length or 0) > limit:
+            raise ApiError(413, "payload_too_large", f"Body is larger than {limit} bytes.")
+        body = httprequest.get_data(cache=True)
+        if len(body) > limit:
+            raise ApiError(413, "payload_too_large", f"Body is larger than {limit} bytes.")
+        return body
+
+    def _authenticate(self, body):
+        headers = request.httprequest.headers
+        tolerance = get_int_param(request.env, "signature_tolerance")
+        try:
+            return request.env["usage.api.key"]._authenticate(
+                headers.get("X-Usage-Key"), headers.get("X-Usage-Signature"), body, tolerance
+            )
+        except SignatureError as exc:
+            raise ApiError(401, exc.code, exc.message) from None
+
+    def _check_rate_limit(self, api_key):
+        limit = api_key.rate_limit or get_int_param(request.env, "rate_limit")
+        if limit <= 0:
+            return
+        now = time.time()
+        start = rate_limit.window_start(now)
+        count = request.env["usage.rate.counter"].sudo()._hit(api_key, _utc(start))
+        if rate_limit.is_over_limit(count, limit):
+            retry = rate_limit.retry_after(now)
+            raise ApiError(
+                429,
+                "rate_limited",
+                f"More than {limit} requests per minute for this key; retry in {retry} s.",
+                headers={"Retry-After": str(retry)},
+            )
+
+    def _error(self, log, started, error):
+        self._log(log, started, error.status, error_code=error.code, errors=[error.message])
+        body = {"error": {"code": error.code, "message": error.message}}
+        headers = {"X-Request-Id": log["request_id"], **error.headers}
+        return request.make_json_response(body, headers=headers, status=error.status)
+
+    def _log(self, log, started, status, counts=None, error_code=None, errors=None):
+        counts = counts or {}
+        request.env["usage.ingest.log"]._record(
+            {
+                **log,
+                "http_status": status,
+                "accepted": counts.get("accepted", 0),
+                "duplicates": counts.get("duplicates", 0),
+                "quarantined": counts.get("quarantined", 0),
+                "rejected": counts.get("rejected", 0),
+                "duration_ms": int((time.monotonic() - started) * 1000),
+                "error_code": error_code,
+                "errors": errors,
+            }
+        )
+
+
+def _utc(unix_seconds):
+    return datetime.fromtimestamp(unix_seconds, timezone.utc).replace(tzinfo=None)

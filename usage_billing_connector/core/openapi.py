@@ -1,0 +1,177 @@
+"""OpenAPI 3.1 description of the public endpoints (served at /usage_billing/v1/openapi.json)."""
+
+import copy
+
+ERROR = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+        }
+    },
+}
+
+USAGE_EVENT = {
+    "type": "object",
+    "required": ["event_id", "tenant", "metric", "quantity", "timestamp"],
+    "properties": {
+        "event_id": {"type": "string", "minLength": 1, "maxLength": 128},
+        "tenant": {"type": "string", "description": "External tenant id"},
+        "metric": {"type": "string", "description": "Metric code"},
+        "quantity": {
+            "oneOf": [
+                {"type": "number", "minimum": 0},
+                {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*$"},
+            ]
+        },
+        "timestamp": {"type": "string", "format": "date-time"},
+        "properties": {"type": "object"},
+    },
+}
+
+EVENT_RESULT = {
+    "type": "object",
+    "required": ["event_id", "status"],
+    "properties": {
+        "event_id": {"type": ["string", "null"]},
+        "status": {"enum": ["accepted", "duplicate", "quarantined", "rejected"]},
+        "error": {"$ref": "#/components/schemas/Error/properties/error"},
+    },
+    "additionalProperties": False,
+}
+
+INGEST_RESPONSE = {
+    "type": "object",
+    "required": ["request_id", "accepted", "duplicates", "quarantined", "rejected", "results"],
+    "properties": {
+        "request_id": {"type": "string"},
+        "accepted": {"type": "integer", "minimum": 0},
+        "duplicates": {"type": "integer", "minimum": 0},
+        "quarantined": {"type": "integer", "minimum": 0},
+        "rejected": {"type": "integer", "minimum": 0},
+        "results": {"type": "array", "items": {"$ref": "#/components/schemas/EventResult"}},
+    },
+    "additionalProperties": False,
+}
+
+SIGNED_HEADERS = [
+    {
+        "name": "X-Usage-Key",
+        "in": "header",
+        "required": True,
+        "schema": {"type": "string"},
+        "description": "Public key id of the API key.",
+    },
+    {
+        "name": "X-Usage-Signature",
+        "in": "header",
+        "required": True,
+        "schema": {"type": "string", "examples": ["t=1767225600,v1=5f2b..."]},
+        "description": "t=<unix seconds>,v1=<hex HMAC-SHA256(secret, '<t>.' + raw body)>; "
+        "several v1 entries may be sent while rotating secrets.",
+    },
+    {"name": "X-Request-Id", "in": "header", "required": False, "schema": {"type": "string"}},
+]
+
+
+def _error_responses():
+    described = {
+        "400": "Malformed body, too many events",
+        "401": "Unknown key, bad or stale signature",
+        "413": "Body too large",
+        "415": "Content-Type is not application/json",
+        "429": "Rate limit exceeded (see Retry-After)",
+        "500": "Internal error; nothing was stored",
+    }
+    return {
+        status: {
+            "description": text,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        }
+        for status, text in described.items()
+    }
+
+
+def _batch_operation(summary, event_schema):
+    return {
+        "summary": summary,
+        "parameters": SIGNED_HEADERS,
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["events"],
+                        "properties": {
+                            "events": {
+                                "type": "array",
+                                "minItems": 1,
+                                "items": {"$ref": f"#/components/schemas/{event_schema}"},
+                            }
+                        },
+                    }
+                }
+            },
+        },
+        "responses": {
+            "200": {
+                "description": "One result per event, in request order",
+                "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/IngestResponse"}}
+                },
+            },
+            **_error_responses(),
+        },
+    }
+
+
+DOCUMENT = {
+    "openapi": "3.1.0",
+    "info": {"title": "Usage Billing API", "version": "1.0.0"},
+    "paths": {
+        "/usage_billing/v1/events": {"post": _batch_operation("Send usage events", "UsageEvent")},
+        "/usage_billing/v1/health": {
+            "get": {
+                "summary": "Liveness with a database round-trip",
+                "responses": {
+                    "200": {
+                        "description": "Healthy",
+                        "content": {
+                            "application/json": {"schema": {"$ref": "#/components/schemas/Health"}}
+                        },
+                    }
+                },
+            }
+        },
+        "/usage_billing/v1/openapi.json": {
+            "get": {
+                "summary": "This document",
+                "responses": {"200": {"description": "OpenAPI 3.1 document"}},
+            }
+        },
+    },
+    "components": {
+        "schemas": {
+            "Error": ERROR,
+            "UsageEvent": USAGE_EVENT,
+            "EventResult": EVENT_RESULT,
+            "IngestResponse": INGEST_RESPONSE,
+            "Health": {
+                "type": "object",
+                "required": ["status"],
+                "properties": {"status": {"const": "ok"}},
+            },
+        }
+    },
+}
+
+
+def openapi_document(server_url=None):
+    document = copy.deepcopy(DOCUMENT)
+    if server_url:
+        document["servers"] = [{"url": server_url.rstrip("/")}]
+    return document

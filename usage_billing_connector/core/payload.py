@@ -1,0 +1,202 @@
+"""Validation of ingestion request bodies and of the events inside them.
+
+A request body is ``{"events": [...]}``.  A malformed *batch* fails the whole
+request (``BatchError``); a malformed *event* only rejects that event
+(``Rejection``), the others go on.  Quantities stay exact: the body is parsed
+with ``parse_float=Decimal`` and decimal strings are accepted.
+"""
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from decimal import Decimal, InvalidOperation
+
+MAX_EVENT_ID_LENGTH = 128
+MAX_REF_LENGTH = 128
+QUANTITY_DECIMALS = 9
+QUANTITY_MAX = Decimal(10) ** 18
+RFC3339_RE = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
+)
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+class BatchError(Exception):
+    """The whole request is refused; ``status`` is the HTTP status to answer."""
+
+    def __init__(self, status, code, message):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Rejection:
+    event_id: str | None
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class UsageEvent:
+    event_id: str
+    tenant: str
+    metric: str
+    quantity: Decimal
+    occurred_at: datetime  # aware, UTC
+    properties: dict = field(default_factory=dict)
+
+    @property
+    def payload_hash(self):
+        """Hash of the normalised payload: ``10``, ``"10"`` and ``10.0`` are the same."""
+        canonical = json.dumps(
+            [
+                self.event_id,
+                self.tenant,
+                self.metric,
+                format(self.quantity.normalize(), "f"),
+                self.occurred_at.isoformat(),
+                self.properties,
+            ],
+            sort_keys=True,
+            separators=(",", ":"),
+            default=str,
+        )
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def parse_body(body, max_events):
+    """Decode the JSON body and return the raw event list."""
+    try:
+        data = json.loads(body, parse_float=Decimal)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BatchError(400, "invalid_json", f"Body is not valid JSON: {exc}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("events"), list):
+        raise BatchError(400, "invalid_request", 'Body must be an object {"events": [...]}.')
+    events = data["events"]
+    if not events:
+        raise BatchError(400, "invalid_request", "events must hold at least one event.")
+    if len(events) > max_events:
+        raise BatchError(
+            400, "too_many_events", f"{len(events)} events sent; at most {max_events} per request."
+        )
+    return events
+
+
+def raw_event_id(raw):
+    event_id = raw.get("event_id") if isinstance(raw, dict) else None
+    return event_id if isinstance(event_id, str) else None
+
+
+def parse_quantity(value):
+    if isinstance(value, bool) or not isinstance(value, int | Decimal | str):
+        raise ValueError("quantity must be a number or a decimal string")
+    try:
+        quantity = Decimal(value.strip()) if isinstance(value, str) else Decimal(value)
+    except InvalidOperation:
+        raise ValueError("quantity is not a decimal number") from None
+    if not quantity.is_finite():
+        raise ValueError("quantity must be finite")
+    if quantity < 0:
+        raise ValueError("quantity must be >= 0")
+    if quantity >= QUANTITY_MAX:
+        raise ValueError("quantity is too large")
+    if -quantity.as_tuple().exponent > QUANTITY_DECIMALS and quantity != quantity.quantize(
+        Decimal(1).scaleb(-QUANTITY_DECIMALS)
+    ):
+        raise ValueError(f"quantity has more than {QUANTITY_DECIMALS} decimals")
+    return quantity + 0  # drops a negative zero sign
+
+
+def parse_timestamp(value):
+    """RFC 3339 with an explicit offset, returned as an aware UTC datetime."""
+    if not isinstance(value, str) or not RFC3339_RE.match(value):
+        raise ValueError("timestamp must be RFC 3339 with an offset, e.g. 2026-01-31T12:00:00Z")
+    text = value.replace("t", "T").replace(" ", "T")
+    text = text[:-1] + "+00:00" if text[-1] in "Zz" else text
+    main, _, rest = text.partition(".")
+    if rest:  # Python < 3.11 accepts only 3 or 6 fractional digits
+        digits = re.match(r"\d+", rest).group()
+        text = f"{main}.{digits[:6].ljust(6, '0')}{rest[len(digits) :]}"
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise ValueError(f"timestamp is not a valid date: {exc}") from None
+    return moment.astimezone(timezone.utc)
+
+
+def _require_ref(raw, name):
+    value = raw.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{name} is required (a non-empty string)")
+    if len(value) > MAX_REF_LENGTH:
+        raise ValueError(f"{name} is longer than {MAX_REF_LENGTH} characters")
+    return value
+
+
+def parse_event(raw):
+    """Return a ``UsageEvent`` or a ``Rejection`` explaining what is wrong."""
+    if not isinstance(raw, dict):
+        return Rejection(None, "invalid_event", "Each event must be a JSON object.")
+    event_id = raw.get("event_id")
+    if not isinstance(event_id, str) or not 1 <= len(event_id) <= MAX_EVENT_ID_LENGTH:
+        return Rejection(
+            raw_event_id(raw),
+            "invalid_event_id",
+            f"event_id must be a string of 1 to {MAX_EVENT_ID_LENGTH} characters.",
+        )
+    checks = (
+        ("missing_field", lambda: _require_ref(raw, "tenant")),
+        ("missing_field", lambda: _require_ref(raw, "metric")),
+        ("invalid_quantity", lambda: parse_quantity(raw.get("quantity"))),
+        ("invalid_timestamp", lambda: parse_timestamp(raw.get("timestamp"))),
+    )
+    values = []
+    for code, check in checks:
+        try:
+            values.append(check())
+        except ValueError as exc:
+            return Rejection(event_id, code, str(exc))
+    properties = raw.get("properties", {})
+    if properties is None:
+        properties = {}
+    if not isinstance(properties, dict):
+        return Rejection(event_id, "invalid_properties", "properties must be a JSON object.")
+    tenant, metric, quantity, occurred_at = values
+    return UsageEvent(event_id, tenant, metric, quantity, occurred_at, _plain(properties))
+
+
+def _plain(value):
+    """Decimals from ``parse_float`` back to JSON-friendly numbers for storage."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value
+
+
+@dataclass(frozen=True)
+class Repeat:
+    """A later copy of an ``event_id`` already present earlier in the same batch."""
+
+    first_index: int
+    event: UsageEvent
+
+
+def parse_events(raw_events):
+    """Parse every event; returns ``UsageEvent``, ``Rejection`` or ``Repeat`` per event."""
+    parsed, first_seen = [], {}
+    for raw in raw_events:
+        item = parse_event(raw)
+        if isinstance(item, UsageEvent):
+            if item.event_id in first_seen:
+                item = Repeat(first_seen[item.event_id], item)
+            else:
+                first_seen[item.event_id] = len(parsed)
+        parsed.append(item)
+    return parsed

@@ -1,0 +1,19 @@
+"""Typed access to the addon's settings (``ir.config_parameter``)."""
+
+DEFAULTS = {
+    "signature_tolerance": 300,
+    "max_events": 1000,
+    "max_body_bytes": 5 * 1024 * 1024,
+    "rate_limit": 1200,
+    "log_retention_days": 90,
+}
+
+
+def get_int_param(env, name):
+    # sudo: settings are read by the public ingestion endpoint, which has no user.
+    value = env["ir.config_parameter"].sudo().get_param(f"usage_billing.{name}")
+    try:
+        # get_param answers False for a missing parameter, and int(False) is 0.
+        return int(value) if value not in (False, None, "") else DEFAULTS[name]
+    except ValueError:
+        return DEFAULTS[name]

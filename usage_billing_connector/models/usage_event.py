@@ -1,0 +1,249 @@
+import json
+from datetime import timezone
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+from ..core.ingestion import finish_batch, plan_batch
+from ..core.payload import parse_events
+from ..core.quarantine import REASONS, ClassifyContext, TenantInfo, classify
+
+QUANTITY_DIGITS = (28, 9)
+
+INSERT_EVENTS_SQL = """
+INSERT INTO usage_event (
+    event_id, company_id, api_key_id, request_id, tenant_id, tenant_ref, metric_id,
+    metric_code, quantity, occurred_at, properties, state, quarantine_reason, payload_hash,
+    received_at, create_uid, create_date, write_uid, write_date)
+SELECT e.event_id, %(company_id)s, %(api_key_id)s, %(request_id)s, e.tenant_id, e.tenant_ref,
+       e.metric_id, e.metric_code, e.quantity, e.occurred_at, e.properties, e.state, e.reason,
+       e.payload_hash, %(now)s, %(uid)s, %(now)s, %(uid)s, %(now)s
+  FROM unnest(%(event_ids)s::varchar[], %(tenant_ids)s::int[], %(tenant_refs)s::varchar[],
+              %(metric_ids)s::int[], %(metric_codes)s::varchar[], %(quantities)s::numeric[],
+              %(occurred_ats)s::timestamp[], %(properties)s::jsonb[], %(states)s::varchar[],
+              %(reasons)s::varchar[], %(hashes)s::varchar[])
+    AS e(event_id, tenant_id, tenant_ref, metric_id, metric_code, quantity, occurred_at,
+         properties, state, reason, payload_hash)
+ON CONFLICT (company_id, event_id) DO NOTHING
+RETURNING event_id
+"""
+
+
+class UsageEvent(models.Model):
+    _name = "usage.event"
+    _description = "Usage Event"
+    _order = "occurred_at desc, id desc"
+    _rec_name = "event_id"
+    _check_company_auto = True
+
+    event_id = fields.Char(string="Event ID", required=True, readonly=True)
+    company_id = fields.Many2one("res.company", required=True, readonly=True)
+    api_key_id = fields.Many2one("usage.api.key", readonly=True, ondelete="set null")
+    request_id = fields.Char(readonly=True, index="btree_not_null")
+    tenant_ref = fields.Char(string="Tenant (as sent)", required=True, readonly=True)
+    tenant_id = fields.Many2one(
+        "usage.tenant", readonly=True, ondelete="restrict", check_company=True
+    )
+    partner_id = fields.Many2one(related="tenant_id.partner_id", string="Customer")
+    metric_code = fields.Char(string="Metric (as sent)", required=True, readonly=True)
+    metric_id = fields.Many2one(
+        "usage.metric", readonly=True, ondelete="restrict", check_company=True
+    )
+    quantity = fields.Float(digits=QUANTITY_DIGITS, required=True, readonly=True)
+    occurred_at = fields.Datetime(
+        required=True, readonly=True, help="When the usage happened (UTC)."
+    )
+    received_at = fields.Datetime(required=True, readonly=True)
+    properties = fields.Json(readonly=True)
+    payload_hash = fields.Char(required=True, readonly=True)
+    state = fields.Selection(
+        [
+            ("accepted", "Accepted"),
+            ("quarantined", "Quarantined"),
+            ("billed", "Billed"),
+            ("discarded", "Discarded"),
+        ],
+        required=True,
+        readonly=True,
+        index=True,
+    )
+    quarantine_reason = fields.Selection(
+        [(code, code.replace("_", " ").capitalize()) for code in REASONS], readonly=True
+    )
+    quarantine_message = fields.Char(compute="_compute_quarantine_message")
+
+    _company_event_uniq = models.Constraint(
+        "UNIQUE(company_id, event_id)", "An event_id is received once per company."
+    )
+    _aggregation_idx = models.Index("(tenant_id, metric_id, occurred_at)")
+    _quarantine_idx = models.Index("(company_id, received_at) WHERE state = 'quarantined'")
+
+    @api.depends("quarantine_reason")
+    def _compute_quarantine_message(self):
+        for event in self:
+            event.quarantine_message = REASONS.get(event.quarantine_reason) or False
+
+    # ------------------------------------------------------------------ ingestion
+
+    @api.model
+    def _classify_context(self, api_key, tenant_refs, metric_codes):
+        """Look up, once per batch, everything the quarantine rules need."""
+        cr, company_id = self.env.cr, api_key.company_id.id
+        cr.execute(
+            "SELECT external_id, id, state FROM usage_tenant"
+            " WHERE company_id = %s AND external_id = ANY(%s)",
+            (company_id, list(tenant_refs)),
+        )
+        tenants = {ref: TenantInfo(tid, state) for ref, tid, state in cr.fetchall()}
+        cr.execute(
+            "SELECT code, id FROM usage_metric WHERE company_id = %s AND active AND code = ANY(%s)",
+            (company_id, list(metric_codes)),
+        )
+        return ClassifyContext(
+            tenants=tenants,
+            metrics=dict(cr.fetchall()),
+            allowed_tenant_ids=api_key._allowed_tenant_ids(),
+            now=fields.Datetime.now().replace(tzinfo=timezone.utc),
+            is_closed=self._closed_period_rule(),
+        )
+
+    @api.model
+    def _closed_period_rule(self):
+        """Hook for billing: a callable(tenant_id, occurred_at) -> reason or None."""
+        return None
+
+    @api.model
+    def _ingest_batch(self, api_key, raw_events, request_id):
+        """Store one batch with one INSERT; return (results, counts)."""
+        parsed = parse_events(raw_events)
+        events = [item for item in parsed if hasattr(item, "payload_hash")]
+        context = self._classify_context(
+            api_key, {e.tenant for e in events}, {e.metric for e in events}
+        )
+        plan = plan_batch(parsed, context)
+        inserted = self._insert_rows(api_key, plan.rows, request_id)
+        existing = self._stored_hashes(api_key, set(plan.event_ids) - inserted)
+        return finish_batch(plan, inserted, existing)
+
+    def _insert_rows(self, api_key, rows, request_id):
+        if not rows:
+            return set()
+        now = fields.Datetime.now()
+        self.env.cr.execute(
+            INSERT_EVENTS_SQL,
+            {
+                "company_id": api_key.company_id.id,
+                "api_key_id": api_key.id,
+                "request_id": request_id,
+                "now": now,
+                "uid": self.env.uid,
+                "event_ids": [r.event.event_id for r in rows],
+                "tenant_ids": [r.tenant_id for r in rows],
+                "tenant_refs": [r.event.tenant for r in rows],
+                "metric_ids": [r.metric_id for r in rows],
+                "metric_codes": [r.event.metric for r in rows],
+                "quantities": [r.event.quantity for r in rows],
+                "occurred_ats": [r.event.occurred_at.replace(tzinfo=None) for r in rows],
+                "properties": [json.dumps(r.event.properties) for r in rows],
+                "states": [r.state for r in rows],
+                "reasons": [r.reason for r in rows],
+                "hashes": [r.payload_hash for r in rows],
+            },
+        )
+        # The ORM cache knows nothing of rows written in SQL.
+        self.env.invalidate_all()
+        return {row[0] for row in self.env.cr.fetchall()}
+
+    def _stored_hashes(self, api_key, event_ids):
+        if not event_ids:
+            return {}
+        self.env.cr.execute(
+            "SELECT event_id, payload_hash FROM usage_event"
+            " WHERE company_id = %s AND event_id = ANY(%s)",
+            (api_key.company_id.id, list(event_ids)),
+        )
+        return dict(self.env.cr.fetchall())
+
+    # --------------------------------------------------------------- quarantine
+
+    def action_reprocess(self):
+        """Apply the quarantine rules again, e.g. after mapping a missing tenant."""
+        quarantined = self.filtered(lambda e: e.state == "quarantined")
+        if not quarantined:
+            raise UserError(_("Select quarantined events to reprocess."))
+        released = self.browse()
+        for key, events in quarantined.grouped("api_key_id").items():
+            released |= events._reprocess_with_key(key)
+        return released
+
+    def _reprocess_with_key(self, api_key):
+        company_events = self.grouped("company_id")
+        released = self.browse()
+        for company, events in company_events.items():
+            context = self._reprocess_context(api_key, company, events)
+            updates = []
+            for event in events:
+                occurred = event.occurred_at.replace(tzinfo=timezone.utc)
+                verdict = classify(event.tenant_ref, event.metric_code, occurred, context)
+                updates.append((event.id, verdict))
+                if verdict.state == "accepted":
+                    released |= event
+            self._write_verdicts(updates)
+        return released
+
+    def _reprocess_context(self, api_key, company, events):
+        return self._classify_context(
+            api_key or _CompanyOnlyKey(company),
+            set(events.mapped("tenant_ref")),
+            set(events.mapped("metric_code")),
+        )
+
+    def _write_verdicts(self, updates):
+        if not updates:
+            return
+        self.env.cr.execute(
+            """
+            UPDATE usage_event e
+               SET state = v.state, quarantine_reason = v.reason, tenant_id = v.tenant_id,
+                   metric_id = v.metric_id, write_uid = %s, write_date = now() at time zone 'UTC'
+              FROM unnest(%s::int[], %s::varchar[], %s::varchar[], %s::int[], %s::int[])
+                AS v(id, state, reason, tenant_id, metric_id)
+             WHERE e.id = v.id AND e.state = 'quarantined'
+            """,
+            (
+                self.env.uid,
+                [event_id for event_id, _v in updates],
+                [v.state for _id, v in updates],
+                [v.reason for _id, v in updates],
+                [v.tenant_id for _id, v in updates],
+                [v.metric_id for _id, v in updates],
+            ),
+        )
+        self.env.invalidate_all()
+
+    def action_discard(self):
+        """A human decision that quarantined usage must never be billed (kept, not deleted)."""
+        if self.filtered(lambda e: e.state != "quarantined"):
+            raise UserError(_("Only quarantined events can be discarded."))
+        self.env.cr.execute(
+            "UPDATE usage_event SET state = 'discarded', write_uid = %s,"
+            " write_date = now() at time zone 'UTC' WHERE id = ANY(%s)",
+            (self.env.uid, self.ids),
+        )
+        self.env.invalidate_all()
+
+    @api.model
+    def _cron_reprocess_quarantined(self, limit=10000):
+        events = self.search([("state", "=", "quarantined")], limit=limit, order="id")
+        if events:
+            events.action_reprocess()
+
+
+class _CompanyOnlyKey:
+    """Stands in for an API key when a quarantined event's key was deleted."""
+
+    def __init__(self, company):
+        self.company_id = company
+
+    def _allowed_tenant_ids(self):
+        return None

@@ -1,0 +1,40 @@
+from odoo import fields, models
+
+
+class UsageRateCounter(models.Model):
+    """Requests per API key and minute, shared by every worker through PostgreSQL."""
+
+    _name = "usage.rate.counter"
+    _description = "Usage API Rate Counter"
+    _log_access = False
+
+    api_key_id = fields.Many2one("usage.api.key", required=True, ondelete="cascade")
+    window_start = fields.Datetime(required=True)
+    count = fields.Integer(required=True, default=0)
+
+    _key_window_uniq = models.Constraint("UNIQUE(api_key_id, window_start)", "One row per window.")
+
+    def _hit(self, api_key, window_start):
+        """Count one request and return the window's count.
+
+        Runs on its own short transaction so that the counter row is locked for
+        microseconds, not for the whole ingestion request.
+        """
+        with self.env.registry.cursor() as cr:
+            cr.execute(
+                """
+                INSERT INTO usage_rate_counter (api_key_id, window_start, count)
+                VALUES (%s, %s, 1)
+                ON CONFLICT (api_key_id, window_start)
+                DO UPDATE SET count = usage_rate_counter.count + 1
+                RETURNING count
+                """,
+                (api_key.id, window_start),
+            )
+            return cr.fetchone()[0]
+
+    def _gc_old_windows(self):
+        self.env.cr.execute(
+            "DELETE FROM usage_rate_counter WHERE window_start < now() at time zone 'UTC' "
+            "- interval '1 hour'"
+        )

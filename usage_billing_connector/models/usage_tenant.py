@@ -1,0 +1,56 @@
+from odoo import api, fields, models
+
+
+class UsageTenant(models.Model):
+    _name = "usage.tenant"
+    _description = "Usage Tenant"
+    _inherit = ["mail.thread"]
+    _order = "external_id"
+    _rec_names_search = ["external_id", "partner_id"]
+    _check_company_auto = True
+
+    external_id = fields.Char(
+        string="External ID",
+        required=True,
+        tracking=True,
+        help="The tenant's id in the product, as sent in usage events.",
+    )
+    partner_id = fields.Many2one(
+        "res.partner", string="Customer", required=True, tracking=True, check_company=True
+    )
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company
+    )
+    currency_id = fields.Many2one(
+        "res.currency",
+        required=True,
+        default=lambda self: self.env.company.currency_id,
+        tracking=True,
+    )
+    state = fields.Selection(
+        [("active", "Active"), ("suspended", "Suspended"), ("closed", "Closed")],
+        required=True,
+        default="active",
+        tracking=True,
+    )
+    quarantined_count = fields.Integer(compute="_compute_quarantined_count")
+
+    _external_id_company_uniq = models.Constraint(
+        "UNIQUE(company_id, external_id)", "A tenant's external ID is unique per company."
+    )
+
+    @api.depends("external_id", "partner_id")
+    def _compute_display_name(self):
+        for tenant in self:
+            tenant.display_name = f"{tenant.external_id} ({tenant.partner_id.name or ''})"
+
+    def _compute_quarantined_count(self):
+        counts = dict(
+            self.env["usage.event"]._read_group(
+                [("tenant_id", "in", self.ids), ("state", "=", "quarantined")],
+                ["tenant_id"],
+                ["__count"],
+            )
+        )
+        for tenant in self:
+            tenant.quarantined_count = counts.get(tenant, 0)

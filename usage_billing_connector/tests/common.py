@@ -1,0 +1,96 @@
+import json
+import time
+
+from odoo.tests import HttpCase
+
+from ..core import signing
+
+EVENTS_URL = "/usage_billing/v1/events"
+
+
+class UsageApiCase(HttpCase):
+    """A company with two tenants, two metrics and a signed API key."""
+
+    secret = "test-secret-0123456789"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company = cls.env["res.company"].create({"name": "Usage Co"})
+        cls.env = cls.env(context=dict(cls.env.context, allowed_company_ids=[cls.company.id]))
+        cls.product = cls.env["product.product"].create(
+            {"name": "Usage unit", "type": "service", "company_id": cls.company.id}
+        )
+        partner = cls.env["res.partner"].create({"name": "Tenant One Inc"})
+        cls.tenant = cls._make_tenant("t-one", partner)
+        cls.tenant_two = cls._make_tenant("t-two", cls.env["res.partner"].create({"name": "Two"}))
+        cls.metric = cls._make_metric("api_calls", "sum")
+        cls.users_metric = cls._make_metric("active_users", "unique_count", "user_id")
+        cls.key = cls._make_key("key-test", cls.company)
+
+    @classmethod
+    def _make_tenant(cls, external_id, partner, company=None):
+        return cls.env["usage.tenant"].create(
+            {
+                "external_id": external_id,
+                "partner_id": partner.id,
+                "company_id": (company or cls.company).id,
+            }
+        )
+
+    @classmethod
+    def _make_metric(cls, code, aggregation, prop=None, company=None, product=None):
+        return cls.env["usage.metric"].create(
+            {
+                "code": code,
+                "name": code,
+                "aggregation": aggregation,
+                "unique_property": prop,
+                "product_id": (product or cls.product).id,
+                "company_id": (company or cls.company).id,
+            }
+        )
+
+    @classmethod
+    def _make_key(cls, key_id, company, secret=None, **values):
+        key = cls.env["usage.api.key"].create(
+            {"name": key_id, "key_id": key_id, "company_id": company.id, **values}
+        )
+        key._set_secret(secret or cls.secret)
+        return key
+
+    def event(self, event_id, tenant="t-one", metric="api_calls", quantity=1, **extra):
+        return {
+            "event_id": event_id,
+            "tenant": tenant,
+            "metric": metric,
+            "quantity": quantity,
+            "timestamp": extra.pop("timestamp", "2026-01-15T10:00:00Z"),
+            **extra,
+        }
+
+    def post(self, body, key_id="key-test", secret=None, timestamp=None, headers=None, url=None):
+        raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+        timestamp = int(time.time()) if timestamp is None else timestamp
+        sent = {
+            "Content-Type": "application/json",
+            "X-Usage-Key": key_id,
+            "X-Usage-Signature": signing.sign_header(secret or self.secret, timestamp, raw),
+            **(headers or {}),
+        }
+        return self.url_open(url or EVENTS_URL, data=raw, headers=sent, method="POST")
+
+    def post_events(self, events, **kwargs):
+        response = self.post({"events": events}, **kwargs)
+        return response, response.json()
+
+    def assertError(self, response, status, code):
+        self.assertEqual(response.status_code, status, response.text)
+        self.assertEqual(response.headers["Content-Type"].split(";")[0], "application/json")
+        self.assertEqual(response.json()["error"]["code"], code, response.text)
+
+    def stored(self, **domain):
+        return self.env["usage.event"].search(
+            [("company_id", "=", domain.pop("company", self.company).id)]
+            + [(field, "=", value) for field, value in domain.items()]
+        )

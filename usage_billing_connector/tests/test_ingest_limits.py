@@ -1,0 +1,56 @@
+import json
+
+from odoo.tests import tagged
+
+from .common import UsageApiCase
+
+
+@tagged("post_install", "-at_install")
+class TestIngestLimits(UsageApiCase):
+    def test_more_than_the_batch_limit_is_refused_whole(self):
+        events = [self.event(f"many-{i}") for i in range(1001)]
+        response, _ = self.post_events(events)
+        self.assertError(response, 400, "too_many_events")
+        self.assertFalse(self.stored())
+
+    def test_batch_limit_is_a_setting(self):
+        self.env["ir.config_parameter"].set_param("usage_billing.max_events", "2")
+        response, _ = self.post_events([self.event(f"s-{i}") for i in range(3)])
+        self.assertError(response, 400, "too_many_events")
+
+    def test_oversize_body_is_refused_with_413(self):
+        self.env["ir.config_parameter"].set_param("usage_billing.max_body_bytes", "1000")
+        padding = {"pad": "x" * 2000}
+        response, _ = self.post_events([self.event("big", properties=padding)])
+        self.assertError(response, 413, "payload_too_large")
+        self.assertFalse(self.stored())
+
+    def test_other_content_type_is_refused_with_415(self):
+        response = self.post({"events": [self.event("ct")]}, headers={"Content-Type": "text/plain"})
+        self.assertError(response, 415, "unsupported_media_type")
+
+    def test_invalid_json_and_bad_envelope_are_400(self):
+        self.assertError(self.post(b"{not json"), 400, "invalid_json")
+        self.assertError(self.post({"event": []}), 400, "invalid_request")
+        self.assertError(self.post(b"[]"), 400, "invalid_request")
+        self.assertError(self.post({"events": []}), 400, "invalid_request")
+
+    def test_rate_limit_answers_429_with_retry_after(self):
+        self.key.rate_limit = 2
+        for i in range(2):
+            self.assertEqual(self.post_events([self.event(f"rl-{i}")])[0].status_code, 200)
+        response, _ = self.post_events([self.event("rl-2")])
+        self.assertError(response, 429, "rate_limited")
+        self.assertTrue(1 <= int(response.headers["Retry-After"]) <= 60)
+        self.assertFalse(self.stored(event_id="rl-2"))
+
+    def test_errors_are_json_and_logged(self):
+        response = self.url_open(
+            "/usage_billing/v1/events",
+            data=b"x",
+            headers={"Content-Type": "application/xml"},
+            method="POST",
+        )
+        self.assertEqual(json.loads(response.text)["error"]["code"], "unsupported_media_type")
+        log = self.env["usage.ingest.log"].search([], limit=1)
+        self.assertEqual((log.http_status, log.error_code), (415, "unsupported_media_type"))

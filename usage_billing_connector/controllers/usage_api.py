@@ -40,6 +40,17 @@ class UsageApiController(http.Controller):
     def post_events(self):
         return self._ingest("events", "usage.event", "_ingest_batch")
 
+    @http.route(
+        f"{API}/subscription_events",
+        type="http",
+        auth="none",
+        methods=["POST"],
+        csrf=False,
+        readonly=False,
+    )
+    def post_subscription_events(self):
+        return self._ingest("subscription_events", "usage.subscription.change", "_ingest_batch")
+
     @http.route(f"{API}/health", type="http", auth="none", methods=["GET"], csrf=False)
     def health(self):
         request.env.cr.execute("SELECT 1")

@@ -1,10 +1,19 @@
-from . import (
-    res_config_settings,
-    secrets_config,
-    usage_api_key,
-    usage_event,
-    usage_ingest_log,
-    usage_metric,
-    usage_rate_counter,
-    usage_tenant,
-)
+from . import secrets_config
+from . import res_config_settings
+from . import usage_api_key
+from . import usage_tenant
+from . import usage_metric
+from . import usage_event
+from . import usage_ingest_log
+from . import usage_rate_counter
+from . import usage_plan
+from . import usage_plan_charge
+from . import usage_plan_tier
+from . import usage_subscription
+from . import usage_subscription_change
+from . import usage_statement
+from . import usage_statement_line
+from . import usage_billing_run
+from . import usage_event_billing
+from . import account_move_line
+from . import usage_reconciliation

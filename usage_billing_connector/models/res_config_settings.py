@@ -1,6 +1,6 @@
 from odoo import fields, models
 
-from .usage_billing_params import DEFAULTS
+from .usage_billing_params import DEFAULTS, get_bool_param
 
 
 class ResConfigSettings(models.TransientModel):
@@ -32,3 +32,30 @@ class ResConfigSettings(models.TransientModel):
         config_parameter="usage_billing.log_retention_days",
         default=DEFAULTS["log_retention_days"],
     )
+
+    usage_billing_require_approval = fields.Boolean(
+        string="Require approval",
+        help="Statements wait for an accountant's approval before their invoice is drafted.",
+    )
+    usage_billing_late_usage_policy = fields.Selection(
+        [
+            ("next_statement", "Bill on the next statement (labelled with its period)"),
+            ("quarantine", "Quarantine for review"),
+        ],
+        string="Late usage",
+        config_parameter="usage_billing.late_usage_policy",
+        default=DEFAULTS["late_usage_policy"],
+    )
+
+    # A Boolean stored as config_parameter is unset (False) by default, and the
+    # default here is True: store it explicitly as "True"/"False".
+    def get_values(self):
+        values = super().get_values()
+        values["usage_billing_require_approval"] = get_bool_param(self.env, "require_approval")
+        return values
+
+    def set_values(self):
+        super().set_values()
+        self.env["ir.config_parameter"].sudo().set_param(
+            "usage_billing.require_approval", str(bool(self.usage_billing_require_approval))
+        )

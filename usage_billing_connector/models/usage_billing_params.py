@@ -6,6 +6,9 @@ DEFAULTS = {
     "max_body_bytes": 5 * 1024 * 1024,
     "rate_limit": 1200,
     "log_retention_days": 90,
+    "require_approval": True,
+    "late_usage_policy": "next_statement",
+    "billing_batch_size": 50,
 }
 
 
@@ -17,3 +20,16 @@ def get_int_param(env, name):
         return int(value) if value not in (False, None, "") else DEFAULTS[name]
     except ValueError:
         return DEFAULTS[name]
+
+
+def get_bool_param(env, name):
+    # sudo: read by crons and by the public endpoint, which have no accounting rights.
+    value = env["ir.config_parameter"].sudo().get_param(f"usage_billing.{name}")
+    if value in (False, None, ""):
+        return DEFAULTS[name]
+    return str(value).lower() in ("1", "true", "yes")
+
+
+def get_param(env, name):
+    # sudo: see get_bool_param.
+    return env["ir.config_parameter"].sudo().get_param(f"usage_billing.{name}") or DEFAULTS[name]

@@ -104,12 +104,12 @@ class UsageEvent(models.Model):
             metrics=dict(cr.fetchall()),
             allowed_tenant_ids=api_key._allowed_tenant_ids(),
             now=fields.Datetime.now().replace(tzinfo=timezone.utc),
-            is_closed=self._closed_period_rule(),
+            is_closed=self._closed_period_rule([t.id for t in tenants.values()]),
         )
 
     @api.model
-    def _closed_period_rule(self):
-        """Hook for billing: a callable(tenant_id, occurred_at) -> reason or None."""
+    def _closed_period_rule(self, tenant_ids):
+        """A callable(tenant_id, occurred_at) -> reason or None; see usage_event_billing."""
         return None
 
     @api.model

@@ -1,0 +1,290 @@
+import logging
+from datetime import datetime, timezone
+from decimal import Decimal
+
+from odoo import api, fields, models
+
+from ..core import periods, statement_lines
+from ..core.pricing import PricingError, to_decimal
+from .usage_billing_params import get_int_param
+from .usage_subscription import as_utc
+
+_logger = logging.getLogger(__name__)
+
+# One aggregate per metric over a time range, with the metric's own aggregation.
+# Quantities are read as text: Odoo's driver turns NUMERIC into float.
+AGGREGATE_SQL = """
+SELECT e.metric_id,
+       (CASE m.aggregation
+            WHEN 'sum' THEN sum(e.quantity)
+            WHEN 'max' THEN max(e.quantity)
+            WHEN 'count' THEN count(*)::numeric
+            WHEN 'unique_count' THEN count(DISTINCT e.properties ->> m.unique_property)::numeric
+            WHEN 'last' THEN (array_agg(e.quantity ORDER BY e.occurred_at DESC, e.id DESC))[1]
+        END)::text
+  FROM usage_event e
+  JOIN usage_metric m ON m.id = e.metric_id
+ WHERE e.tenant_id = %(tenant_id)s
+   AND e.state = ANY(%(states)s)
+   AND e.occurred_at >= %(start)s AND e.occurred_at < %(end)s
+ GROUP BY e.metric_id, m.aggregation, m.unique_property
+"""
+
+LATE_PERIODS_SQL = """
+SELECT DISTINCT s.period_start, s.period_end
+  FROM usage_event e
+  JOIN usage_statement s
+    ON s.tenant_id = e.tenant_id AND s.state != 'rejected'
+   AND e.occurred_at >= s.period_start AND e.occurred_at < s.period_end
+ WHERE e.tenant_id = %(tenant_id)s AND e.state = 'accepted'
+   AND e.occurred_at < %(before)s AND s.id != %(statement_id)s
+"""
+
+
+def naive(moment):
+    return moment.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+class UsageBillingRun(models.AbstractModel):
+    """Closing billing periods into statements: the cron, the jobs and the rating."""
+
+    _name = "usage.billing.run"
+    _description = "Usage Billing Run"
+
+    # ------------------------------------------------------------ scheduling
+
+    @api.model
+    def _cron_billing_run(self):
+        """Enqueue one job per subscription with a period to close, committing in batches."""
+        now = datetime.now(timezone.utc)
+        subscriptions = self.env["usage.subscription"].search([], order="id")
+        due = subscriptions.filtered(lambda s: s._due_periods(now))
+        batch_size = get_int_param(self.env, "billing_batch_size")
+        cron = self.env["ir.cron"]
+        for start in range(0, len(due), batch_size):
+            batch = due[start : start + batch_size]
+            for subscription in batch:
+                first = subscription._due_periods(now)[0]
+                subscription.with_delay(
+                    channel="root.usage_billing",
+                    identity_key=f"usage_billing:close:{subscription.id}:{first.start.isoformat()}",
+                    description=f"Close billing periods of {subscription.display_name}",
+                )._close_due_periods()
+            if not cron._commit_progress(len(batch), remaining=len(due) - start - len(batch)):
+                break
+        return len(due)
+
+    # ---------------------------------------------------------------- closing
+
+    @api.model
+    def _close_period(self, subscription, period):
+        """Write the statement of one period; a no-op when it already exists."""
+        statement_model = self.env["usage.statement"]
+        start = naive(period.start)
+        existing = statement_model.search(
+            [("subscription_id", "=", subscription.id), ("period_start", "=", start)]
+        )
+        if existing:
+            return existing
+        statement = statement_model.create(
+            {
+                "subscription_id": subscription.id,
+                "tenant_id": subscription.tenant_id.id,
+                "partner_id": subscription.tenant_id.partner_id.id,
+                "company_id": subscription.company_id.id,
+                "currency_id": subscription.tenant_id.currency_id.id,
+                "plan_id": subscription.plan_id.id,
+                "period_start": start,
+                "period_end": naive(period.end),
+            }
+        )
+        self._fill_statement(statement)
+        if not statement_model._requires_approval():
+            statement.action_approve()
+        return statement
+
+    @api.model
+    def _fill_statement(self, statement):
+        subscription = statement.subscription_id
+        period = periods.Period(as_utc(statement.period_start), as_utc(statement.period_end))
+        decimals = statement.currency_id.decimal_places
+        lines = self._usage_lines(statement, period, decimals)
+        lines += self._late_usage_lines(statement, period, decimals)
+        lines += self._fee_lines(statement, subscription, period, decimals)
+        self._mark_billed(statement, period)
+        self.env["usage.statement.line"].create(
+            [self._line_values(statement, line, seq) for seq, line in enumerate(lines)]
+        )
+
+    def _aggregate(self, tenant, start, end, states):
+        self.env.cr.execute(
+            AGGREGATE_SQL,
+            {
+                "tenant_id": tenant.id,
+                "states": list(states),
+                "start": naive(start),
+                "end": naive(end),
+            },
+        )
+        return {metric_id: Decimal(value) for metric_id, value in self.env.cr.fetchall()}
+
+    def _charges(self, plan):
+        return {charge.metric_id: charge for charge in plan.charge_ids}
+
+    def _usage_lines(self, statement, period, decimals):
+        quantities = self._aggregate(statement.tenant_id, period.start, period.end, ["accepted"])
+        lines = []
+        for metric, charge in self._charges(statement.plan_id).items():
+            quantity = quantities.pop(metric.id, Decimal(0))
+            lines.append(
+                statement_lines.usage_line(
+                    metric, metric.name, charge._to_core(), quantity, decimals, period
+                )
+            )
+        for metric in self.env["usage.metric"].browse(list(quantities)):
+            # Usage of a metric the plan does not charge: shown, billed at zero.
+            lines.append(
+                statement_lines.Line(
+                    "usage",
+                    f"{metric.name}: {quantities[metric.id]} (not charged by the plan)",
+                    Decimal(0),
+                    quantity=quantities[metric.id],
+                    billable=Decimal(0),
+                    metric=metric,
+                    period=period,
+                )
+            )
+        return lines
+
+    def _late_usage_lines(self, statement, period, decimals):
+        """True-ups for usage that arrived after its period was stated."""
+        self.env.cr.execute(
+            LATE_PERIODS_SQL,
+            {
+                "tenant_id": statement.tenant_id.id,
+                "before": naive(period.start),
+                "statement_id": statement.id,
+            },
+        )
+        lines = []
+        charges = self._charges(statement.plan_id)
+        for start, end in self.env.cr.fetchall():
+            late_period = periods.Period(as_utc(start), as_utc(end))
+            totals = self._aggregate(
+                statement.tenant_id, late_period.start, late_period.end, ["accepted", "billed"]
+            )
+            pending = self._aggregate(
+                statement.tenant_id, late_period.start, late_period.end, ["accepted"]
+            )
+            for metric_id in pending:
+                metric = self.env["usage.metric"].browse(metric_id)
+                charge = charges.get(metric)
+                if not charge:
+                    continue
+                billed = self._billed_amount(statement.tenant_id, metric, start)
+                lines.append(
+                    statement_lines.late_usage_line(
+                        metric,
+                        metric.name,
+                        charge._to_core(),
+                        totals[metric_id],
+                        billed,
+                        decimals,
+                        late_period,
+                    )
+                )
+        return lines
+
+    def _billed_amount(self, tenant, metric, period_start):
+        lines = self.env["usage.statement.line"].search(
+            [
+                ("statement_id.tenant_id", "=", tenant.id),
+                ("statement_id.state", "!=", "rejected"),
+                ("metric_id", "=", metric.id),
+                ("period_start", "=", period_start),
+                ("kind", "in", ("usage", "late_usage")),
+            ]
+        )
+        return sum((to_decimal(line.amount) for line in lines), Decimal(0))
+
+    def _fee_lines(self, statement, subscription, period, decimals):
+        plan = statement.plan_id
+        if not plan.fee_unit_price or not plan.fee_product_id:
+            return []
+        next_period = periods.next_period(
+            period, plan.billing_interval, as_utc(subscription.billing_anchor)
+        )
+        billed_ahead = Decimal(0)
+        if plan.fee_timing == "in_advance":
+            ahead = self.env["usage.statement.line"].search(
+                [
+                    ("statement_id.subscription_id", "=", subscription.id),
+                    ("statement_id.state", "!=", "rejected"),
+                    ("kind", "=", "fee"),
+                    ("period_start", ">=", statement.period_start),
+                    ("period_start", "<", statement.period_end),
+                    ("statement_id", "!=", statement.id),
+                ]
+            )
+            billed_ahead = sum((to_decimal(line.amount) for line in ahead), Decimal(0))
+        try:
+            return statement_lines.fee_lines(
+                plan.name,
+                plan.fee_timing,
+                period,
+                next_period,
+                subscription._state_changes(),
+                decimals,
+                billed_ahead,
+            )
+        except (ValueError, PricingError):
+            _logger.exception("Cannot rate the fee of %s", statement.display_name)
+            raise
+
+    def _mark_billed(self, statement, period):
+        """Link exactly the events that were aggregated (snapshot-consistent UPDATE)."""
+        self.env.cr.execute(
+            """
+            UPDATE usage_event e
+               SET state = 'billed', statement_id = %(statement_id)s
+             WHERE e.tenant_id = %(tenant_id)s AND e.state = 'accepted'
+               AND e.occurred_at < %(end)s
+               AND (e.occurred_at >= %(start)s OR EXISTS (
+                    SELECT 1 FROM usage_statement s
+                     WHERE s.tenant_id = e.tenant_id AND s.state != 'rejected'
+                       AND s.id != %(statement_id)s
+                       AND e.occurred_at >= s.period_start AND e.occurred_at < s.period_end))
+            """,
+            {
+                "statement_id": statement.id,
+                "tenant_id": statement.tenant_id.id,
+                "start": naive(period.start),
+                "end": naive(period.end),
+            },
+        )
+        self.env["usage.event"].invalidate_model(["state", "statement_id"])
+
+    def _line_values(self, statement, line, sequence):
+        metric = line.metric
+        product = metric.product_id if metric else statement.plan_id.fee_product_id
+        return {
+            "statement_id": statement.id,
+            "sequence": sequence,
+            "kind": line.kind,
+            "plan_id": statement.plan_id.id,
+            "metric_id": metric.id if metric else False,
+            "product_id": product.id,
+            "name": line.description,
+            "period_start": naive(line.period.start) if line.period else False,
+            "period_end": naive(line.period.end) if line.period else False,
+            "quantity": float(line.quantity),
+            "included": float(line.included),
+            "billable": float(line.billable),
+            "unit_price": float(line.unit_price) if line.unit_price is not None else 0.0,
+            "amount": float(line.amount),
+            "breakdown": line.breakdown,
+        }
+
+    @api.model
+    def _now(self):
+        return fields.Datetime.now().replace(tzinfo=timezone.utc)

@@ -1,0 +1,114 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+# Fields whose change alters what a customer is charged: frozen once invoiced.
+PRICING_FIELDS = {
+    "currency_id",
+    "billing_interval",
+    "fee_product_id",
+    "fee_unit_price",
+    "fee_timing",
+    "charge_ids",
+}
+
+
+class UsagePlan(models.Model):
+    _name = "usage.plan"
+    _description = "Usage Plan"
+    _order = "code, version desc"
+    _rec_names_search = ["code", "name"]
+    _check_company_auto = True
+
+    code = fields.Char(required=True, help="Sent as 'plan' in subscription events.")
+    name = fields.Char(required=True, translate=True)
+    version = fields.Integer(required=True, default=1, readonly=True)
+    previous_version_id = fields.Many2one("usage.plan", readonly=True, copy=False)
+    active = fields.Boolean(default=True)
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company
+    )
+    currency_id = fields.Many2one(
+        "res.currency", required=True, default=lambda self: self.env.company.currency_id
+    )
+    billing_interval = fields.Selection(
+        [("monthly", "Monthly"), ("quarterly", "Quarterly"), ("yearly", "Yearly")],
+        required=True,
+        default="monthly",
+    )
+    fee_product_id = fields.Many2one(
+        "product.product", string="Recurring fee product", check_company=True
+    )
+    fee_unit_price = fields.Monetary(
+        string="Fee per seat", currency_field="currency_id", help="Per seat and period."
+    )
+    fee_timing = fields.Selection(
+        [("in_advance", "In advance"), ("in_arrears", "In arrears")],
+        required=True,
+        default="in_arrears",
+    )
+    charge_ids = fields.One2many("usage.plan.charge", "plan_id", string="Usage charges", copy=True)
+    is_invoiced = fields.Boolean(compute="_compute_is_invoiced")
+
+    _code_version_uniq = models.Constraint(
+        "UNIQUE(company_id, code, version)", "A plan code has one row per version and company."
+    )
+    _one_active_version = models.UniqueIndex(
+        "(company_id, code) WHERE active", "Only one version of a plan can be active."
+    )
+
+    @api.depends("code", "name", "version")
+    def _compute_display_name(self):
+        for plan in self:
+            suffix = f" v{plan.version}" if plan.version > 1 else ""
+            plan.display_name = f"{plan.name} ({plan.code}{suffix})"
+
+    def _compute_is_invoiced(self):
+        invoiced = set(
+            self.env["usage.statement.line"]
+            .sudo()
+            .search([("plan_id", "in", self.ids)])
+            .mapped("plan_id")
+            .ids
+        )
+        for plan in self:
+            plan.is_invoiced = plan.id in invoiced
+
+    def write(self, vals):
+        if PRICING_FIELDS & set(vals):
+            self._check_not_invoiced()
+        return super().write(vals)
+
+    def _check_not_invoiced(self):
+        frozen = self.filtered("is_invoiced")
+        if frozen:
+            raise UserError(
+                _(
+                    "Plan %(plan)s has been invoiced: its prices are frozen. "
+                    "Use 'New version' to change them.",
+                    plan=frozen[0].display_name,
+                )
+            )
+
+    def action_new_version(self):
+        """Copy the plan with its charges as the next version and move subscriptions to it.
+
+        Statements already written keep the prices they were rated with; open
+        periods are rated with the new version.
+        """
+        self.ensure_one()
+        self.active = False
+        new = self.copy(
+            {"version": self.version + 1, "previous_version_id": self.id, "active": True}
+        )
+        subscriptions = self.env["usage.subscription"].search([("plan_id", "=", self.id)])
+        subscriptions.write({"plan_id": new.id})
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "usage.plan",
+            "res_id": new.id,
+            "view_mode": "form",
+        }
+
+    @api.model
+    def _current_for_code(self, code, company):
+        return self.search([("code", "=", code), ("company_id", "=", company.id)], limit=1)

@@ -1,0 +1,94 @@
+from odoo import fields, models, tools
+from odoo.tools import SQL
+
+# One row per statement line of usage: what the events say, what the statement
+# rated, what the invoice charges.  Both variances must be zero.
+RECONCILIATION_SQL = """
+SELECT l.id AS id,
+       l.statement_id, s.tenant_id, s.company_id, s.currency_id, s.state AS statement_state,
+       l.metric_id, l.kind, l.period_start, l.period_end,
+       received.count AS events_received,
+       quarantined.count AS events_quarantined,
+       l.quantity AS billed_quantity,
+       COALESCE(recomputed.quantity, 0) AS event_quantity,
+       l.quantity - COALESCE(recomputed.quantity, 0) AS quantity_variance,
+       l.amount AS statement_amount,
+       COALESCE(invoiced.quantity, 0) AS invoiced_quantity,
+       COALESCE(invoiced.amount, 0) AS invoiced_amount,
+       CASE WHEN s.invoice_id IS NULL THEN 0
+            ELSE l.amount - COALESCE(invoiced.amount, 0) END AS amount_variance
+  FROM usage_statement_line l
+  JOIN usage_statement s ON s.id = l.statement_id
+  JOIN usage_tenant t ON t.id = s.tenant_id
+  LEFT JOIN usage_metric m ON m.id = l.metric_id
+  LEFT JOIN LATERAL (
+        SELECT count(*) AS count FROM usage_event e
+         WHERE e.tenant_id = s.tenant_id AND e.metric_id = l.metric_id
+           AND e.occurred_at >= l.period_start AND e.occurred_at < l.period_end
+  ) received ON TRUE
+  LEFT JOIN LATERAL (
+        SELECT count(*) AS count FROM usage_event e
+         WHERE e.company_id = s.company_id AND e.state = 'quarantined'
+           AND e.tenant_ref = t.external_id AND e.metric_code = m.code
+           AND e.occurred_at >= l.period_start AND e.occurred_at < l.period_end
+  ) quarantined ON TRUE
+  LEFT JOIN LATERAL (
+        SELECT CASE m.aggregation
+                   WHEN 'sum' THEN sum(e.quantity)
+                   WHEN 'max' THEN max(e.quantity)
+                   WHEN 'count' THEN count(*)::numeric
+                   WHEN 'unique_count' THEN count(DISTINCT e.properties ->> m.unique_property)
+                   WHEN 'last' THEN
+                       (array_agg(e.quantity ORDER BY e.occurred_at DESC, e.id DESC))[1]
+               END AS quantity
+          FROM usage_event e
+         WHERE e.tenant_id = s.tenant_id AND e.metric_id = l.metric_id
+           AND e.occurred_at >= l.period_start AND e.occurred_at < l.period_end
+           AND ((l.kind = 'usage' AND e.statement_id = l.statement_id)
+                OR (l.kind = 'late_usage' AND e.state = 'billed'))
+  ) recomputed ON TRUE
+  LEFT JOIN LATERAL (
+        SELECT sum(aml.quantity) AS quantity, sum(aml.price_subtotal) AS amount
+          FROM account_move_line aml
+          JOIN account_move am ON am.id = aml.move_id AND am.state != 'cancel'
+         WHERE aml.usage_statement_line_id = l.id
+  ) invoiced ON TRUE
+ WHERE l.kind IN ('usage', 'late_usage') AND s.state != 'rejected'
+"""
+
+
+class UsageReconciliation(models.Model):
+    """Event → statement → invoice, per period, tenant and metric: variances must be zero."""
+
+    _name = "usage.reconciliation"
+    _description = "Usage Reconciliation"
+    _auto = False
+    _order = "period_start desc, tenant_id, metric_id"
+
+    statement_id = fields.Many2one("usage.statement", readonly=True)
+    tenant_id = fields.Many2one("usage.tenant", readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True)
+    currency_id = fields.Many2one("res.currency", readonly=True)
+    statement_state = fields.Selection(
+        [("to_approve", "To approve"), ("approved", "Approved"), ("rejected", "Rejected")],
+        readonly=True,
+    )
+    metric_id = fields.Many2one("usage.metric", readonly=True)
+    kind = fields.Selection([("usage", "Usage"), ("late_usage", "Late usage")], readonly=True)
+    period_start = fields.Datetime(readonly=True)
+    period_end = fields.Datetime(readonly=True)
+    events_received = fields.Integer(readonly=True)
+    events_quarantined = fields.Integer(readonly=True)
+    billed_quantity = fields.Float(digits=(28, 9), readonly=True)
+    event_quantity = fields.Float(digits=(28, 9), readonly=True)
+    quantity_variance = fields.Float(digits=(28, 9), readonly=True)
+    statement_amount = fields.Monetary(readonly=True)
+    invoiced_quantity = fields.Float(digits=(28, 9), readonly=True)
+    invoiced_amount = fields.Monetary(readonly=True)
+    amount_variance = fields.Monetary(readonly=True)
+
+    def init(self):
+        tools.drop_view_if_exists(self.env.cr, self._table)
+        self.env.cr.execute(
+            SQL("CREATE VIEW %s AS (%s)", SQL.identifier(self._table), SQL(RECONCILIATION_SQL))
+        )

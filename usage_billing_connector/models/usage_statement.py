@@ -1,0 +1,151 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+from .usage_billing_params import get_bool_param
+
+
+class UsageStatement(models.Model):
+    """What one subscription owes for one closed billing period, before invoicing."""
+
+    _name = "usage.statement"
+    _description = "Usage Statement"
+    _inherit = ["mail.thread"]
+    _order = "period_start desc, id desc"
+    _check_company_auto = True
+
+    name = fields.Char(required=True, readonly=True, default="/", copy=False)
+    subscription_id = fields.Many2one(
+        "usage.subscription", required=True, readonly=True, index=True, check_company=True
+    )
+    tenant_id = fields.Many2one("usage.tenant", required=True, readonly=True, index=True)
+    partner_id = fields.Many2one("res.partner", required=True, readonly=True)
+    company_id = fields.Many2one("res.company", required=True, readonly=True, index=True)
+    currency_id = fields.Many2one("res.currency", required=True, readonly=True)
+    plan_id = fields.Many2one("usage.plan", required=True, readonly=True)
+    period_start = fields.Datetime(required=True, readonly=True)
+    period_end = fields.Datetime(required=True, readonly=True)
+    state = fields.Selection(
+        [("to_approve", "To approve"), ("approved", "Approved"), ("rejected", "Rejected")],
+        required=True,
+        default="to_approve",
+        readonly=True,
+        tracking=True,
+        index=True,
+    )
+    reject_reason = fields.Text(tracking=True)
+    line_ids = fields.One2many("usage.statement.line", "statement_id", readonly=True)
+    amount_untaxed = fields.Monetary(compute="_compute_amount_untaxed", store=True)
+    invoice_id = fields.Many2one("account.move", readonly=True, copy=False, tracking=True)
+    event_count = fields.Integer(compute="_compute_event_count")
+
+    _subscription_period_uniq = models.Constraint(
+        "UNIQUE(subscription_id, period_start)", "A billing period is stated once."
+    )
+    _invoice_uniq = models.UniqueIndex(
+        "(invoice_id) WHERE invoice_id IS NOT NULL", "A statement has its own invoice."
+    )
+
+    @api.depends("line_ids.amount")
+    def _compute_amount_untaxed(self):
+        for statement in self:
+            statement.amount_untaxed = sum(statement.line_ids.mapped("amount"))
+
+    def _compute_event_count(self):
+        counts = dict(
+            self.env["usage.event"]._read_group(
+                [("statement_id", "in", self.ids)], ["statement_id"], ["__count"]
+            )
+        )
+        for statement in self:
+            statement.event_count = counts.get(statement, 0)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("name", "/") == "/":
+                vals["name"] = self.env["ir.sequence"].next_by_code("usage.statement") or "/"
+        return super().create(vals_list)
+
+    # ---------------------------------------------------------------- approval
+
+    def _lock_for_decision(self):
+        """Row locks so that two approvals of one statement cannot both invoice."""
+        self.env.cr.execute(
+            "SELECT id FROM usage_statement WHERE id = ANY(%s) FOR UPDATE", [self.ids]
+        )
+        self.invalidate_recordset(["state", "invoice_id"])
+
+    def action_approve(self):
+        self._lock_for_decision()
+        pending = self.filtered(lambda s: s.state == "to_approve")
+        if not pending and self:
+            raise UserError(_("Only statements to approve can be approved."))
+        pending.write({"state": "approved"})
+        pending._create_invoices()
+        return True
+
+    def action_reject(self):
+        self._lock_for_decision()
+        for statement in self:
+            if statement.state != "to_approve":
+                raise UserError(_("Only statements to approve can be rejected."))
+            if not statement.reject_reason:
+                raise UserError(_("Write why %s is rejected first.", statement.name))
+        self.write({"state": "rejected"})
+        # The usage goes back to unbilled, ready for a recomputed statement.
+        self.env.cr.execute(
+            "UPDATE usage_event SET state = 'accepted', statement_id = NULL"
+            " WHERE statement_id = ANY(%s)",
+            [self.ids],
+        )
+        self.env["usage.event"].invalidate_model(["state", "statement_id"])
+        return True
+
+    def action_recompute(self):
+        """Rate a rejected period again (after fixing quarantine, mapping or plan)."""
+        for statement in self:
+            if statement.state != "rejected":
+                raise UserError(_("Only rejected statements can be recomputed."))
+            statement.line_ids.unlink()
+            statement.write({"state": "to_approve"})
+            self.env["usage.billing.run"]._fill_statement(statement)
+        return True
+
+    def _create_invoices(self):
+        for statement in self:
+            if statement.invoice_id:
+                continue  # exactly one invoice per statement
+            move = (
+                self.env["account.move"]
+                .with_company(statement.company_id)
+                .create(statement._invoice_values())
+            )
+            statement.invoice_id = move
+
+    def _invoice_values(self):
+        self.ensure_one()
+        return {
+            "move_type": "out_invoice",
+            "partner_id": self.partner_id.id,
+            "currency_id": self.currency_id.id,
+            "company_id": self.company_id.id,
+            "invoice_origin": self.name,
+            "ref": f"{self.tenant_id.external_id} {self.period_start.date()}",
+            "invoice_line_ids": [
+                fields.Command.create(line._invoice_line_values())
+                for line in self.line_ids.sorted("sequence")
+            ],
+        }
+
+    @api.model
+    def _requires_approval(self):
+        return get_bool_param(self.env, "require_approval")
+
+    def action_view_invoice(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "account.move",
+            "res_id": self.invoice_id.id,
+            "view_mode": "form",
+        }

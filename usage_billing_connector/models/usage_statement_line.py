@@ -1,0 +1,60 @@
+from odoo import fields, models
+
+from ..core import statement_lines
+from ..core.pricing import to_decimal
+
+LINE_KINDS = [
+    ("fee", "Recurring fee"),
+    ("fee_adjustment", "Fee adjustment"),
+    ("usage", "Usage"),
+    ("late_usage", "Late usage"),
+]
+
+
+class UsageStatementLine(models.Model):
+    _name = "usage.statement.line"
+    _description = "Usage Statement Line"
+    _order = "statement_id, sequence, id"
+
+    statement_id = fields.Many2one("usage.statement", required=True, ondelete="cascade", index=True)
+    company_id = fields.Many2one(related="statement_id.company_id", store=True)
+    currency_id = fields.Many2one(related="statement_id.currency_id")
+    sequence = fields.Integer(default=10)
+    kind = fields.Selection(LINE_KINDS, required=True)
+    plan_id = fields.Many2one("usage.plan", required=True, index=True)
+    metric_id = fields.Many2one("usage.metric", index=True)
+    product_id = fields.Many2one("product.product", required=True)
+    name = fields.Text(string="Description", required=True)
+    period_start = fields.Datetime(help="Start of the period this line bills.")
+    period_end = fields.Datetime()
+    quantity = fields.Float(digits=(28, 9), help="Aggregated quantity (or seats).")
+    included = fields.Float(digits=(28, 9))
+    billable = fields.Float(digits=(28, 9))
+    unit_price = fields.Float(digits=(16, 6))
+    amount = fields.Monetary(help="Rounded once, with the currency.")
+    breakdown = fields.Text(help="Tier by tier, as rated.")
+    invoice_line_ids = fields.One2many("account.move.line", "usage_statement_line_id")
+
+    def _invoice_line_values(self):
+        self.ensure_one()
+        currency = self.statement_id.currency_id
+        core_line = statement_lines.Line(
+            self.kind,
+            self.name,
+            to_decimal(self.amount),
+            billable=to_decimal(self.billable),
+            unit_price=to_decimal(self.unit_price) if self.unit_price else None,
+        )
+        price_digits = self.env["decimal.precision"].precision_get("Product Price")
+        qty_digits = self.env["decimal.precision"].precision_get("Product Unit")
+        quantity, price_unit = statement_lines.invoice_figures(
+            core_line, currency.decimal_places, price_digits, qty_digits
+        )
+        description = self.name + (f"\n{self.breakdown}" if self.breakdown else "")
+        return {
+            "product_id": self.product_id.id,
+            "name": description,
+            "quantity": float(quantity),
+            "price_unit": float(price_unit),
+            "usage_statement_line_id": self.id,
+        }

@@ -2,7 +2,7 @@ import logging
 from datetime import datetime, timezone
 from decimal import Decimal
 
-from odoo import api, fields, models
+from odoo import api, models
 
 from ..core import periods, statement_lines
 from ..core.pricing import PricingError, to_decimal
@@ -56,23 +56,36 @@ class UsageBillingRun(models.AbstractModel):
     @api.model
     def _cron_billing_run(self):
         """Enqueue one job per subscription with a period to close, committing in batches."""
-        now = datetime.now(timezone.utc)
-        subscriptions = self.env["usage.subscription"].search([], order="id")
-        due = subscriptions.filtered(lambda s: s._due_periods(now))
+        due = self._due_subscriptions()
         batch_size = get_int_param(self.env, "billing_batch_size")
         cron = self.env["ir.cron"]
         for start in range(0, len(due), batch_size):
             batch = due[start : start + batch_size]
-            for subscription in batch:
-                first = subscription._due_periods(now)[0]
-                subscription.with_delay(
-                    channel="root.usage_billing",
-                    identity_key=f"usage_billing:close:{subscription.id}:{first.start.isoformat()}",
-                    description=f"Close billing periods of {subscription.display_name}",
-                )._close_due_periods()
+            self._enqueue_closing_jobs(batch)
             if not cron._commit_progress(len(batch), remaining=len(due) - start - len(batch)):
                 break
         return len(due)
+
+    @api.model
+    def _due_subscriptions(self):
+        now = self._now()
+        # sudo: the billing cron closes the periods of every company, whatever
+        # companies the cron's user happens to be allowed in.
+        subscriptions = self.env["usage.subscription"].sudo().search([], order="id")
+        return subscriptions.filtered(lambda s: s._due_periods(now))
+
+    @api.model
+    def _enqueue_closing_jobs(self, subscriptions=None):
+        """One job per subscription; the identity key skips one already pending."""
+        now = self._now()
+        subscriptions = self._due_subscriptions() if subscriptions is None else subscriptions
+        for subscription in subscriptions:
+            first = subscription._due_periods(now)[0]
+            subscription.with_delay(
+                channel="root.usage_billing",
+                identity_key=f"usage_billing:close:{subscription.id}:{first.start.isoformat()}",
+                description=f"Close billing periods of {subscription.display_name}",
+            )._close_due_periods()
 
     # ---------------------------------------------------------------- closing
 
@@ -105,6 +118,7 @@ class UsageBillingRun(models.AbstractModel):
 
     @api.model
     def _fill_statement(self, statement):
+        self.env.flush_all()  # aggregation and linking below are raw SQL
         subscription = statement.subscription_id
         period = periods.Period(as_utc(statement.period_start), as_utc(statement.period_end))
         decimals = statement.currency_id.decimal_places
@@ -287,4 +301,4 @@ class UsageBillingRun(models.AbstractModel):
 
     @api.model
     def _now(self):
-        return fields.Datetime.now().replace(tzinfo=timezone.utc)
+        return datetime.now(timezone.utc)

@@ -88,6 +88,7 @@ class UsageEvent(models.Model):
     @api.model
     def _classify_context(self, api_key, tenant_refs, metric_codes):
         """Look up, once per batch, everything the quarantine rules need."""
+        self.env.flush_all()  # the lookups below are raw SQL
         cr, company_id = self.env.cr, api_key.company_id.id
         cr.execute(
             "SELECT external_id, id, state FROM usage_tenant"
@@ -150,9 +151,11 @@ class UsageEvent(models.Model):
                 "hashes": [r.payload_hash for r in rows],
             },
         )
-        # The ORM cache knows nothing of rows written in SQL.
+        inserted = {row[0] for row in self.env.cr.fetchall()}
+        # The ORM cache knows nothing of rows written in SQL.  (Fetch first:
+        # invalidating flushes pending writes, which runs queries on the cursor.)
         self.env.invalidate_all()
-        return {row[0] for row in self.env.cr.fetchall()}
+        return inserted
 
     def _stored_hashes(self, api_key, event_ids):
         if not event_ids:

@@ -79,6 +79,7 @@ class UsagePlan(models.Model):
         return super().write(vals)
 
     def _check_not_invoiced(self):
+        self.invalidate_recordset(["is_invoiced"])  # not stored: statements may be new
         frozen = self.filtered("is_invoiced")
         if frozen:
             raise UserError(
@@ -97,6 +98,7 @@ class UsagePlan(models.Model):
         """
         self.ensure_one()
         self.active = False
+        self.flush_recordset(["active"])  # before the copy meets the one-active index
         new = self.copy(
             {"version": self.version + 1, "previous_version_id": self.id, "active": True}
         )

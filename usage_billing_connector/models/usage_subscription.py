@@ -185,6 +185,10 @@ class UsageSubscription(models.Model):
     def _close_due_periods(self):
         """Job: close every due period of one subscription, oldest first."""
         self.ensure_one()
+        # sudo: started by the billing cron or an administrator's button, the job
+        # writes the statement, its lines and the event links of the
+        # subscription's own company, whichever company the runner is in.
+        self = self.sudo().with_company(self.company_id)
         # Touching the row makes a concurrent run of the same subscription fail
         # with a serialization error (and be retried) instead of racing; the
         # UNIQUE(subscription_id, period_start) constraint is the last guard.

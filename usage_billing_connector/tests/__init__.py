@@ -3,3 +3,9 @@ from . import test_ingest_events
 from . import test_ingest_auth
 from . import test_ingest_limits
 from . import test_ingest_multicompany
+from . import test_billing_rating
+from . import test_billing_proration
+from . import test_billing_statements
+from . import test_billing_late_usage
+from . import test_billing_multi
+from . import test_billing_demo

@@ -129,11 +129,36 @@ def _batch_operation(summary, event_schema):
     }
 
 
+LIFECYCLE_EVENT = {
+    "type": "object",
+    "required": ["event_id", "tenant", "type", "effective_at"],
+    "properties": {
+        "event_id": {"type": "string", "minLength": 1, "maxLength": 128},
+        "tenant": {"type": "string"},
+        "type": {
+            "enum": [
+                "activated",
+                "plan_changed",
+                "seats_changed",
+                "suspended",
+                "reactivated",
+                "cancelled",
+            ]
+        },
+        "plan": {"type": "string", "description": "Plan code (activated, plan_changed)"},
+        "seats": {"type": "integer", "minimum": 0},
+        "effective_at": {"type": "string", "format": "date-time"},
+    },
+}
+
 DOCUMENT = {
     "openapi": "3.1.0",
     "info": {"title": "Usage Billing API", "version": "1.0.0"},
     "paths": {
         "/usage_billing/v1/events": {"post": _batch_operation("Send usage events", "UsageEvent")},
+        "/usage_billing/v1/subscription_events": {
+            "post": _batch_operation("Send subscription lifecycle events", "LifecycleEvent")
+        },
         "/usage_billing/v1/health": {
             "get": {
                 "summary": "Liveness with a database round-trip",
@@ -158,6 +183,7 @@ DOCUMENT = {
         "schemas": {
             "Error": ERROR,
             "UsageEvent": USAGE_EVENT,
+            "LifecycleEvent": LIFECYCLE_EVENT,
             "EventResult": EVENT_RESULT,
             "IngestResponse": INGEST_RESPONSE,
             "Health": {

@@ -9,3 +9,6 @@ from . import test_billing_statements
 from . import test_billing_late_usage
 from . import test_billing_multi
 from . import test_billing_demo
+from . import test_api_contract
+from . import test_subscription_api
+from . import test_concurrency

@@ -1,0 +1,79 @@
+import threading
+import time
+import uuid
+
+import psycopg2
+
+from odoo import fields
+from odoo.tests import TransactionCase, tagged
+from odoo.tools import mute_logger
+
+from ..models.usage_event import INSERT_EVENTS_SQL
+
+
+@tagged("post_install", "-at_install")
+class TestConcurrentIngestion(TransactionCase):
+    """Two clients sending one event_id at the same moment store exactly one row.
+
+    Runs the ingestion INSERT on two real, separately committed transactions
+    (Odoo's REPEATABLE READ): the second waits on the unique index, then either
+    inserts nothing or fails to serialize, which makes Odoo retry the request,
+    whose retry then answers "duplicate".
+    """
+
+    def _params(self, event_id):
+        return {
+            "company_id": self.env.ref("base.main_company").id,
+            "api_key_id": None,
+            "request_id": "race",
+            "now": fields.Datetime.now(),
+            "uid": self.env.uid,
+            "event_ids": [event_id],
+            "tenant_ids": [None],
+            "tenant_refs": ["race-tenant"],
+            "metric_ids": [None],
+            "metric_codes": ["race-metric"],
+            "quantities": [1],
+            "occurred_ats": [fields.Datetime.now()],
+            "properties": ["{}"],
+            "states": ["quarantined"],
+            "reasons": ["unknown_tenant"],
+            "hashes": ["hash"],
+        }
+
+    @mute_logger("odoo.sql_db")  # the serialization failure is logged as a bad query
+    def test_one_row_whatever_the_interleaving(self):
+        event_id = f"race-{uuid.uuid4()}"
+        params = self._params(event_id)
+        first_cr, second_cr = self.registry.cursor(), self.registry.cursor()
+        outcome = {}
+
+        def second_client():
+            try:
+                second_cr.execute(INSERT_EVENTS_SQL, params)
+                outcome["rows"] = second_cr.fetchall()
+            except psycopg2.errors.SerializationFailure:
+                outcome["serialization_failure"] = True
+            finally:
+                second_cr.rollback()
+
+        try:
+            first_cr.execute(INSERT_EVENTS_SQL, params)
+            self.assertEqual(first_cr.fetchall(), [(event_id,)])
+            thread = threading.Thread(target=second_client)
+            thread.start()
+            time.sleep(0.5)
+            self.assertTrue(thread.is_alive(), "the second insert waits for the first")
+            first_cr.commit()
+            thread.join(10)
+            self.assertFalse(thread.is_alive())
+            self.assertTrue(outcome.get("rows") == [] or outcome.get("serialization_failure"))
+            with self.registry.cursor() as check_cr:
+                check_cr.execute("SELECT count(*) FROM usage_event WHERE event_id = %s", [event_id])
+                self.assertEqual(check_cr.fetchone()[0], 1)
+        finally:
+            first_cr.rollback()
+            with self.registry.cursor() as cleanup_cr:
+                cleanup_cr.execute("DELETE FROM usage_event WHERE event_id = %s", [event_id])
+            first_cr.close()
+            second_cr.close()

@@ -1,0 +1,81 @@
+from datetime import datetime, timezone
+from decimal import Decimal
+
+import pytest
+
+from usage_billing_connector.core import periods, pricing, statement_lines
+
+D = Decimal
+APRIL = periods.Period(
+    datetime(2026, 4, 1, tzinfo=timezone.utc), datetime(2026, 5, 1, tzinfo=timezone.utc)
+)
+MAY = periods.Period(
+    datetime(2026, 5, 1, tzinfo=timezone.utc), datetime(2026, 6, 1, tzinfo=timezone.utc)
+)
+MID_APRIL = datetime(2026, 4, 16, tzinfo=timezone.utc)
+
+
+def change(when, seats, price, active=True):
+    return periods.StateChange(when, seats, D(price), active)
+
+
+def test_in_arrears_fee_is_split_by_the_second_and_each_part_rounded_once():
+    lines = statement_lines.fee_lines(
+        "Pro",
+        "in_arrears",
+        APRIL,
+        MAY,
+        [change(APRIL.start, 1, "100"), change(MID_APRIL, 2, "100")],
+        2,
+        D(0),
+    )
+    assert [line.amount for line in lines] == [D("50.00"), D("100.00")]
+    assert "1 seat(s) × 100" in lines[0].description
+    assert "2026-04-01 – 2026-04-15, 50.00% of 2026-04-01 – 2026-04-30" in lines[0].description
+
+
+def test_inactive_stretches_are_not_billed():
+    lines = statement_lines.fee_lines(
+        "Pro",
+        "in_arrears",
+        APRIL,
+        MAY,
+        [change(APRIL.start, 1, "90"), change(MID_APRIL, 1, "90", active=False)],
+        2,
+        D(0),
+    )
+    assert [line.amount for line in lines] == [D("45.00")]
+
+
+def test_in_advance_bills_next_period_and_adjusts_for_what_was_billed_ahead():
+    history = [change(APRIL.start, 1, "100"), change(MID_APRIL, 3, "100")]
+    lines = statement_lines.fee_lines("Pro", "in_advance", APRIL, MAY, history, 2, D("100"))
+    adjustment, ahead = lines
+    assert adjustment.kind == "fee_adjustment"
+    assert adjustment.amount == D("100.00")  # owed 50 + 150, 100 billed ahead
+    assert ahead.period == MAY and ahead.amount == D("300.00")
+
+
+def test_late_usage_line_charges_the_difference_of_the_re_rated_period():
+    charge = pricing.Charge(
+        "graduated", tiers=(pricing.Tier(D(100), D(1)), pricing.Tier(None, D("0.5")))
+    )
+    line = statement_lines.late_usage_line("m", "Calls", charge, D(120), D("80.00"), 2, APRIL)
+    assert line.amount == D("30.00")
+    assert "owed 110.00, billed 80.00" in line.description
+
+
+@pytest.mark.parametrize(
+    ("billable", "unit_price", "amount", "expected"),
+    [
+        (D(40), D("0.5"), D("20.00"), (D(40), D("0.5"))),
+        (D(240000), None, D("330.00"), (D(1), D("330.00"))),
+        (D(3), D("0.125"), D("0.38"), (D(1), D("0.38"))),  # 0.125 has 3 decimals > 2
+        (D("0.000001"), D(1), D("0.00"), (D(1), D("0.00"))),  # quantity below precision
+    ],
+)
+def test_invoice_figures_reproduce_the_statement_amount(billable, unit_price, amount, expected):
+    line = statement_lines.Line("usage", "x", amount, billable=billable, unit_price=unit_price)
+    quantity, price = statement_lines.invoice_figures(line, 2, 2, 2)
+    assert (quantity, price) == expected
+    assert pricing.round_amount(quantity * price, 2) == amount

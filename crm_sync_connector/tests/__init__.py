@@ -7,3 +7,4 @@ from . import test_webhook
 from . import test_secrets_at_rest
 from . import test_multi_company
 from . import test_odoo_backend
+from . import test_triggers

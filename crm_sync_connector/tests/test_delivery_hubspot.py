@@ -1,3 +1,4 @@
+from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.tests import tagged
 
 from .common import CrmSyncCase
@@ -98,3 +99,33 @@ class TestHubSpotDelivery(CrmSyncCase):
         action = backend.action_test_connection()
         self.assertEqual(action["params"]["type"], "danger")
         self.assertNotIn("pat-wrong-token-000000000000", action["params"]["message"])
+
+    def test_rate_limit_answers_set_the_retry_delay(self):
+        self.make_backend("hubspot")
+        self.crm.inject(UPSERT, "status", status=429, retry_after=42)
+        self.crm.inject(
+            UPSERT,
+            "status",
+            status=429,
+            headers={
+                "X-HubSpot-RateLimit-Remaining": "0",
+                "X-HubSpot-RateLimit-Interval-Milliseconds": "10000",
+            },
+        )
+        with self.trap_jobs() as trap:
+            self._subscribe(self.tenant)
+            jobs = trap.enqueued_jobs
+            delays = []
+            # Not assertRaises: Odoo's rolls back a savepoint, which would also
+            # drop the attempts the job logged in its own transaction.
+            for _attempt in range(2):
+                try:
+                    jobs[0].perform()
+                except RetryableJobError as exc:
+                    delays.append(exc.seconds)
+            jobs[0].perform()
+        self.env.invalidate_all()
+        self.assertEqual(delays, [42, 10])
+        message = self.env["crm.sync.message"].search([("tenant_id", "=", self.tenant.id)])
+        self.assertEqual(message.state, "done")
+        self.assertEqual(message.attempt_ids.mapped("status_code"), [200, 429, 429])

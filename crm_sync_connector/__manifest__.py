@@ -18,6 +18,7 @@
         "views/crm_sync_backend_views.xml",
         "views/crm_sync_message_views.xml",
         "views/res_partner_views.xml",
+        "views/usage_metric_views.xml",
         "views/crm_sync_menus.xml",
     ],
     "demo": [],

@@ -17,6 +17,7 @@ class CrmSyncBackend(models.Model):
     """A CRM that receives account status; several may be active at once."""
 
     _name = "crm.sync.backend"
+    _inherit = ["crm.sync.credentials.mixin", "crm.sync.delivery.mixin"]
     _description = "CRM Sync Backend"
     _order = "sequence, name"
     _check_company_auto = True

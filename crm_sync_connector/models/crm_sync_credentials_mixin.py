@@ -31,8 +31,11 @@ def _input_field(string, credential, help_text):
     )
 
 
-class CrmSyncBackend(models.Model):
-    _inherit = "crm.sync.backend"
+class CrmSyncCredentialsMixin(models.AbstractModel):
+    """Encrypted credentials of ``crm.sync.backend`` (see the module docstring)."""
+
+    _name = "crm.sync.credentials.mixin"
+    _description = "CRM Sync Encrypted Credentials"
 
     token = _input_field("Access token", "token", "HubSpot private-app access token.")
     client_secret = _input_field("Client secret", "client_secret", "Salesforce OAuth secret.")

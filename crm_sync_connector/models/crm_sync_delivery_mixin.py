@@ -23,8 +23,12 @@ from ..core.redact import redact
 _logger = logging.getLogger(__name__)
 
 
-class CrmSyncBackend(models.Model):
-    _inherit = "crm.sync.backend"
+class CrmSyncDeliveryMixin(models.AbstractModel):
+    """How ``crm.sync.backend`` talks to each CRM type; needs the backend's
+    connection fields (``backend_type``, ``base_url``, ...) and credentials."""
+
+    _name = "crm.sync.delivery.mixin"
+    _description = "CRM Sync Delivery"
 
     # ------------------------------------------------------------------ clients
 

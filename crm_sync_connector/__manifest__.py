@@ -13,6 +13,13 @@
     "data": [
         "security/crm_sync_security.xml",
         "security/ir.model.access.csv",
+        "data/queue_job_data.xml",
+        "data/ir_cron.xml",
+        "views/crm_sync_backend_views.xml",
+        "views/crm_sync_message_views.xml",
+        "views/res_partner_views.xml",
+        "views/usage_metric_views.xml",
+        "views/crm_sync_menus.xml",
     ],
     "demo": [],
 }

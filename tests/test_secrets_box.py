@@ -38,3 +38,44 @@ def test_mask_shows_at_most_the_last_four_characters():
     assert mask("abcdefghijkl") == "••••ijkl"
     assert mask("short") == "••••"
     assert mask("") == ""
+
+
+# Cases moved from the former crm_sync_connector duplicate of this module.
+
+SECRET = "sf-client-secret-Ω-8f3a9c"
+
+
+def test_round_trip_including_non_ascii_and_empty():
+    box = SecretsBox([Fernet.generate_key().decode()])
+    assert box.decrypt(box.encrypt(SECRET)) == SECRET
+    assert box.decrypt(box.encrypt("")) == ""
+
+
+def test_equal_secrets_are_not_linkable():
+    box = SecretsBox([Fernet.generate_key().decode()])
+    assert box.encrypt("hubspot-token-ABCDEF") != box.encrypt("hubspot-token-ABCDEF")
+
+
+def test_first_key_encrypts_so_the_old_key_alone_cannot_read_new_tokens():
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    new_token = SecretsBox([new, old]).encrypt(SECRET)
+    assert SecretsBox([new]).decrypt(new_token) == SECRET
+    with pytest.raises(InvalidSecretToken):
+        SecretsBox([old]).decrypt(new_token)
+
+
+def test_wrong_key_error_leaks_neither_secret_nor_key():
+    key = Fernet.generate_key().decode()
+    token = SecretsBox([Fernet.generate_key().decode()]).encrypt(SECRET)
+    with pytest.raises(InvalidSecretToken) as caught:
+        SecretsBox([key]).decrypt(token)
+    assert SECRET not in str(caught.value)
+    assert key not in str(caught.value)
+
+
+def test_tampered_token_is_refused():
+    box = SecretsBox([Fernet.generate_key().decode()])
+    token = box.encrypt(SECRET)
+    tampered = token[:-5] + ("A" if token[-5] != "A" else "B") + token[-4:]
+    with pytest.raises(InvalidSecretToken):
+        box.decrypt(tampered)

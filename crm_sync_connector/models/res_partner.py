@@ -1,0 +1,76 @@
+from datetime import datetime
+from decimal import Decimal
+
+from odoo import fields, models
+
+from ..core.mapping import apply_mapping, usage_summary
+
+#: Fields the Odoo backend may write on partners: a mapping cannot touch others.
+MAPPABLE_PREFIX = "crm_sync_"
+LEAD_FIELDS = ("crm_sync_health_score", "crm_sync_health_label", "crm_sync_usage_summary")
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    crm_sync_plan = fields.Char(string="Plan", readonly=True)
+    crm_sync_subscription_state = fields.Char(string="Subscription", readonly=True)
+    crm_sync_mrr = fields.Float(string="MRR", readonly=True)
+    crm_sync_last_invoice = fields.Char(string="Last invoice", readonly=True)
+    crm_sync_last_invoice_payment_state = fields.Char(string="Last invoice payment", readonly=True)
+    crm_sync_overdue_amount = fields.Float(string="Overdue", readonly=True)
+    crm_sync_health_score = fields.Integer(string="Health score", readonly=True)
+    crm_sync_health_label = fields.Char(string="Health", readonly=True)
+    crm_sync_health_reasons = fields.Char(string="Health reasons", readonly=True)
+    crm_sync_usage_summary = fields.Text(string="Usage", readonly=True)
+    crm_sync_date = fields.Datetime(string="Usage synced on", readonly=True)
+
+    def _crm_sync_values(self, backend, status):
+        """Mapped status as values of this model's ``crm_sync_*`` fields."""
+        values = {}
+        for name, value in apply_mapping(status, backend._mapping_dict()).items():
+            field = self._fields.get(name)
+            if not name.startswith(MAPPABLE_PREFIX) or field is None:
+                continue
+            if isinstance(value, Decimal):
+                value = float(value)
+            if field.type == "datetime" and isinstance(value, str):
+                value = datetime.fromisoformat(value).replace(tzinfo=None)
+            if field.type == "char" and value is not None:
+                value = str(value)
+            values[name] = value
+        values["crm_sync_usage_summary"] = usage_summary(status)
+        return values
+
+    def _crm_sync_opportunity(self):
+        self.ensure_one()
+        return self.env["crm.lead"].search(
+            [
+                ("partner_id", "child_of", self.commercial_partner_id.id),
+                ("type", "=", "opportunity"),
+                ("probability", "<", 100),
+                ("company_id", "in", (False, self.env.company.id)),
+            ],
+            order="create_date desc, id desc",
+            limit=1,
+        )
+
+    def _crm_sync_apply(self, backend, message):
+        """The Odoo CRM "delivery": partner fields, opportunity fields, alert activity."""
+        self.ensure_one()
+        partner = self.commercial_partner_id
+        values = partner._crm_sync_values(backend, message._status())
+        partner.write(values)
+        opportunity = partner._crm_sync_opportunity()
+        if opportunity:
+            opportunity.write({name: values.get(name) for name in LEAD_FIELDS if name in values})
+        if message.kind == "alert":
+            target = opportunity or partner
+            user = opportunity.user_id or backend.odoo_activity_user_id or self.env.user
+            activity = target.activity_schedule(
+                "mail.mail_activity_data_todo",
+                summary=message.payload["subject"],
+                note=message.payload["body"],
+                user_id=user.id,
+            )
+            message.remote_id = f"mail.activity,{activity.id}"

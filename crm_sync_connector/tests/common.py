@@ -1,0 +1,204 @@
+"""Shared fixtures: a company with a tenant on a plan, and the repo's fake CRM server.
+
+``tests/fake_crm_server.py`` (repo root) is plain Python, not a package: it is
+loaded from its file so the Odoo tests talk real HTTP to the same fake CRM as
+the repo-level suite.
+"""
+
+import importlib.util
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from odoo import fields
+from odoo.addons.queue_job.exception import RetryableJobError
+from odoo.addons.queue_job.tests.common import trap_jobs
+from odoo.tests import HttpCase
+from odoo.tests.common import _super_send
+
+FAKE_SERVER_PATH = Path(__file__).resolve().parents[2] / "tests" / "fake_crm_server.py"
+
+
+def load_fake_server_class():
+    spec = importlib.util.spec_from_file_location("crm_sync_fake_crm_server", FAKE_SERVER_PATH)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.FakeCrmServer
+
+
+FakeCrmServer = load_fake_server_class()
+
+
+class CrmSyncCase(HttpCase):
+    """HttpCase: delivery jobs log failed attempts through a second cursor, which
+    only shares the test transaction in HTTP test mode."""
+
+    @classmethod
+    def _request_handler(cls, s, r, /, **kw):
+        """Requests to the fake CRM keep the client's (connect, read) timeouts.
+
+        Odoo's test handler raises every timeout under 10 s to 10 s and cannot
+        compare a tuple, which would defeat the timeout faults of the fake server.
+        """
+        if urlsplit(r.url).hostname == "127.0.0.1":
+            return _super_send(s, r, **kw)
+        return super()._request_handler(s, r, **kw)
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.crm = FakeCrmServer().start()
+        cls.addClassCleanup(cls.crm.stop)
+        cls.company = cls.env["res.company"].create({"name": "CRM Sync Co"})
+        cls.env = cls.env(
+            context=dict(
+                cls.env.context, allowed_company_ids=[cls.company.id], tracking_disable=True
+            )
+        )
+        cls.product = cls.env["product.product"].create(
+            {"name": "API call", "type": "service", "company_id": cls.company.id}
+        )
+        cls.metric = cls.env["usage.metric"].create(
+            {
+                "code": "api_calls",
+                "name": "API calls",
+                "aggregation": "sum",
+                "product_id": cls.product.id,
+                "company_id": cls.company.id,
+            }
+        )
+        cls.plan = cls.env["usage.plan"].create(
+            {
+                "code": "growth",
+                "name": "Growth",
+                "company_id": cls.company.id,
+                "fee_product_id": cls.product.id,
+                "fee_unit_price": 100.0,
+                "charge_ids": [
+                    fields.Command.create(
+                        {
+                            "metric_id": cls.metric.id,
+                            "pricing_model": "per_unit",
+                            "unit_price": 0.01,
+                            "included_quantity": 1000,
+                        }
+                    )
+                ],
+            }
+        )
+        cls.partner = cls.env["res.partner"].create(
+            {"name": "Acme Corp", "company_id": cls.company.id}
+        )
+        cls.tenant = cls._make_tenant("acme", cls.partner)
+
+    @classmethod
+    def _make_tenant(cls, external_id, partner, company=None):
+        return cls.env["usage.tenant"].create(
+            {
+                "external_id": external_id,
+                "partner_id": partner.id,
+                "company_id": (company or cls.company).id,
+            }
+        )
+
+    @classmethod
+    def _subscribe(cls, tenant):
+        return cls.env["usage.subscription"].create(
+            {
+                "tenant_id": tenant.id,
+                "company_id": tenant.company_id.id,
+                "plan_id": cls.plan.id,
+                "seats": 2,
+                "billing_anchor": fields.Datetime.now().replace(day=1, hour=0, minute=0, second=0)
+                - timedelta(days=0),
+            }
+        )
+
+    def setUp(self):
+        super().setUp()
+        self.crm.reset()
+
+    # ------------------------------------------------------------------ backends
+
+    def make_backend(self, backend_type="hubspot", **values):
+        defaults = {
+            "hubspot": {"base_url": self.crm.url, "token": FakeCrmServer.HUBSPOT_TOKEN},
+            "salesforce": {
+                "base_url": self.crm.url,
+                "sf_token_url": self.crm.token_url,
+                "sf_client_id": FakeCrmServer.SF_CLIENT_ID,
+                "client_secret": FakeCrmServer.SF_CLIENT_SECRET,
+            },
+            "webhook": {
+                "base_url": self.crm.webhook_url,
+                "webhook_secret": FakeCrmServer.WEBHOOK_SECRET,
+            },
+            "odoo": {},
+        }[backend_type]
+        return self.env["crm.sync.backend"].create(
+            {
+                "name": f"{backend_type} {len(self.env['crm.sync.backend'].search([]))}",
+                "backend_type": backend_type,
+                "company_id": self.company.id,
+                "rate_limit": 1000,
+                "timeout": 2,
+                **defaults,
+                **values,
+            }
+        )
+
+    def add_usage(self, tenant, quantity, when=None):
+        """Accepted usage, written like ingestion does (SQL, no ORM create)."""
+        when = when or fields.Datetime.now() - timedelta(seconds=1)
+        self.env.flush_all()
+        self.env.cr.execute(
+            """
+            INSERT INTO usage_event (event_id, company_id, tenant_ref, tenant_id, metric_code,
+                metric_id, quantity, occurred_at, received_at, payload_hash, state,
+                create_uid, write_uid, create_date, write_date)
+            VALUES (gen_random_uuid()::text, %s, %s, %s, %s, %s, %s, %s, now(), 'h', 'accepted',
+                    1, 1, now(), now())
+            """,
+            [
+                tenant.company_id.id,
+                tenant.external_id,
+                tenant.id,
+                self.metric.code,
+                self.metric.id,
+                quantity,
+                when,
+            ],
+        )
+
+    # ------------------------------------------------------------------ jobs
+
+    def run_jobs(self, trap):
+        """Perform the trapped jobs; return those that asked to be retried."""
+        jobs, trap.enqueued_jobs = trap.enqueued_jobs, []
+        retried = []
+        for job in jobs:
+            try:
+                job.perform()
+            except RetryableJobError:
+                retried.append(job)
+        self.env.invalidate_all()
+        return retried
+
+    def run_until_settled(self, trap, limit=20):
+        """Perform trapped jobs and their retries until none is left."""
+        pending = self.run_jobs(trap)
+        rounds = 0
+        while pending or trap.enqueued_jobs:
+            rounds += 1
+            self.assertLess(rounds, limit, "jobs keep retrying")
+            retried = []
+            for job in pending:
+                try:
+                    job.perform()
+                except RetryableJobError:
+                    retried.append(job)
+            retried += self.run_jobs(trap)
+            pending = retried
+            self.env.invalidate_all()
+
+    trap_jobs = staticmethod(trap_jobs)

@@ -1,0 +1,63 @@
+from odoo import Command, fields
+from odoo.tests import tagged
+
+from .common import CrmSyncCase
+
+
+@tagged("post_install", "-at_install")
+class TestTriggers(CrmSyncCase):
+    def test_invoice_posted_and_paid_are_pushed(self):
+        # The main company has a chart of accounts; the fixture company has none.
+        main = self.env.ref("base.main_company")
+        env = self.env(context=dict(self.env.context, allowed_company_ids=[main.id]))
+        partner = env["res.partner"].create({"name": "Invoiced Co"})
+        tenant = env["usage.tenant"].create(
+            {"external_id": "invoiced", "partner_id": partner.id, "company_id": main.id}
+        )
+        self.make_backend("webhook", company_id=main.id)
+        with self.trap_jobs() as trap:
+            invoice = env["account.move"].create(
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": partner.id,
+                    "invoice_date": fields.Date.today(),
+                    "invoice_line_ids": [
+                        Command.create({"name": "Platform fee", "quantity": 1, "price_unit": 120.0})
+                    ],
+                }
+            )
+            invoice.action_post()
+            self.run_until_settled(trap)
+            env["account.payment.register"].with_context(
+                active_model="account.move", active_ids=invoice.ids
+            ).create({})._create_payments()
+            self.run_until_settled(trap)
+        messages = env["crm.sync.message"].search([("tenant_id", "=", tenant.id)])
+        self.assertEqual(messages.mapped("state"), ["done", "done"])
+        posted, paid = (e["payload"]["data"] for e in self.crm.webhook_events)
+        self.assertEqual(posted["last_invoice_number"], invoice.name)
+        self.assertEqual(posted["last_invoice_payment_state"], "not_paid")
+        self.assertEqual(posted["last_invoice_amount"], str(invoice.amount_total))
+        self.assertIn(paid["last_invoice_payment_state"], ("paid", "in_payment"))
+
+    def test_change_by_a_user_without_crm_sync_rights_is_delivered(self):
+        self.make_backend("hubspot")
+        billing_manager = self.env["res.users"].create(
+            {
+                "name": "Billing manager",
+                "login": "crm_sync_billing_manager",
+                "company_id": self.company.id,
+                "company_ids": [self.company.id],
+                "group_ids": [
+                    self.env.ref("usage_billing_connector.group_usage_billing_manager").id
+                ],
+            }
+        )
+        with self.trap_jobs() as trap:
+            subscription = self._subscribe(self.tenant)
+            self.run_until_settled(trap)
+            subscription.with_user(billing_manager).action_suspend()
+            self.run_until_settled(trap)
+        self.assertFalse(billing_manager.has_group("crm_sync_connector.group_crm_sync_user"))
+        properties = self.crm.hubspot_companies["acme"]["properties"]
+        self.assertEqual(properties["usage_subscription_state"], "suspended")

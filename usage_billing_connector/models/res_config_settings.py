@@ -55,7 +55,9 @@ class ResConfigSettings(models.TransientModel):
         return values
 
     def set_values(self):
-        super().set_values()
+        result = super().set_values()
+        # sudo: as for every config_parameter setting (only settings admins get here).
         self.env["ir.config_parameter"].sudo().set_param(
             "usage_billing.require_approval", str(bool(self.usage_billing_require_approval))
         )
+        return result

@@ -109,11 +109,6 @@ class UsageEvent(models.Model):
         )
 
     @api.model
-    def _closed_period_rule(self, tenant_ids):
-        """A callable(tenant_id, occurred_at) -> reason or None; see usage_event_billing."""
-        return None
-
-    @api.model
     def _ingest_batch(self, api_key, raw_events, request_id):
         """Store one batch with one INSERT; return (results, counts)."""
         parsed = parse_events(raw_events)

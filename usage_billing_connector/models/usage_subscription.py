@@ -99,7 +99,7 @@ class UsageSubscription(models.Model):
         return subscriptions
 
     @api.model
-    def _activate(self, tenant, plan, seats, effective_at, event_id=None, payload_hash=None):
+    def _activate(self, tenant, plan, seats, effective_at):
         anchor = effective_at.replace(hour=0, minute=0, second=0, microsecond=0)
         subscription = self.with_context(usage_subscription_no_initial_change=True).create(
             {
@@ -112,10 +112,12 @@ class UsageSubscription(models.Model):
                 "state": "active",
             }
         )
-        subscription._record_change("activated", effective_at, event_id, payload_hash)
+        subscription._record_change("activated", effective_at)
         return subscription
 
-    def _record_change(self, change_type, effective_at, event_id=None, payload_hash=None):
+    def _record_change(
+        self, change_type, effective_at, event_id=None, payload_hash=None, request_id=None
+    ):
         """Append the state in force from ``effective_at`` to the history used for proration."""
         self.ensure_one()
         return self.env["usage.subscription.change"].create(
@@ -129,6 +131,7 @@ class UsageSubscription(models.Model):
                 "state": self.state,
                 "event_id": event_id,
                 "payload_hash": payload_hash,
+                "request_id": request_id,
             }
         )
 

@@ -33,6 +33,7 @@ class UsageSubscriptionChange(models.Model):
     seats = fields.Integer(required=True)
     state = fields.Selection(STATES, required=True)
     event_id = fields.Char(string="Event ID", help="Lifecycle event that made this change.")
+    request_id = fields.Char(help="API request that carried the lifecycle event.")
     payload_hash = fields.Char()
 
     _company_event_uniq = models.Constraint(
@@ -54,7 +55,7 @@ class UsageSubscriptionChangeIngest(models.Model):
                 continue
             try:
                 with self.env.cr.savepoint():
-                    results.append(self._apply_event(api_key, event))
+                    results.append(self._apply_event(api_key, event, request_id))
             except LifecycleError as exc:
                 results.append(_result(event.event_id, "rejected", exc.code, exc.message))
         counts = dict.fromkeys(COUNT_FIELDS.values(), 0)
@@ -62,7 +63,7 @@ class UsageSubscriptionChangeIngest(models.Model):
             counts[COUNT_FIELDS[result["status"]]] += 1
         return results, counts
 
-    def _apply_event(self, api_key, event):
+    def _apply_event(self, api_key, event, request_id):
         company = api_key.company_id
         self.env.cr.execute(
             "SELECT payload_hash FROM usage_subscription_change"
@@ -94,8 +95,15 @@ class UsageSubscriptionChangeIngest(models.Model):
                 raise LifecycleError(
                     "subscription_exists", "The tenant already has a subscription."
                 )
-            self.env["usage.subscription"]._activate(
-                tenant, plan, event.seats, effective_at, event.event_id, event.payload_hash
+            subscription = self.env["usage.subscription"]._activate(
+                tenant, plan, event.seats, effective_at
+            )
+            subscription.change_ids.write(
+                {
+                    "event_id": event.event_id,
+                    "payload_hash": event.payload_hash,
+                    "request_id": request_id,
+                }
             )
             return _result(event.event_id, "accepted")
         if not subscription:
@@ -111,6 +119,7 @@ class UsageSubscriptionChangeIngest(models.Model):
             seats=event.seats,
             event_id=event.event_id,
             payload_hash=event.payload_hash,
+            request_id=request_id,
         )
         return _result(event.event_id, "accepted")
 

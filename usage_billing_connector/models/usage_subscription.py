@@ -13,6 +13,13 @@ STATES = [
 ]
 BILLABLE_STATES = ("trial", "active")
 
+# Touching the row makes a concurrent billing run of the same subscription wait,
+# then fail with a serialization error (and be retried) instead of racing; the
+# UNIQUE(subscription_id, period_start) constraint of statements is the last guard.
+LOCK_FOR_BILLING_SQL = (
+    "UPDATE usage_subscription SET write_date = now() at time zone 'UTC' WHERE id = %s"
+)
+
 
 def as_utc(value):
     return value.replace(tzinfo=timezone.utc) if value else value
@@ -192,13 +199,7 @@ class UsageSubscription(models.Model):
         # writes the statement, its lines and the event links of the
         # subscription's own company, whichever company the runner is in.
         self = self.sudo().with_company(self.company_id)
-        # Touching the row makes a concurrent run of the same subscription fail
-        # with a serialization error (and be retried) instead of racing; the
-        # UNIQUE(subscription_id, period_start) constraint is the last guard.
-        self.env.cr.execute(
-            "UPDATE usage_subscription SET write_date = now() at time zone 'UTC' WHERE id = %s",
-            [self.id],
-        )
+        self.env.cr.execute(LOCK_FOR_BILLING_SQL, [self.id])
         self.invalidate_recordset()
         run = self.env["usage.billing.run"]
         now = run._now()

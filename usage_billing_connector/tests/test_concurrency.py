@@ -1,14 +1,16 @@
 import threading
 import time
+import unittest
 import uuid
 
 import psycopg2
 
-from odoo import fields
-from odoo.tests import TransactionCase, tagged
+from odoo import SUPERUSER_ID, api, fields
+from odoo.tests import TransactionCase, loaded_demo_data, tagged
 from odoo.tools import mute_logger
 
 from ..models.usage_event import INSERT_EVENTS_SQL
+from ..models.usage_subscription import LOCK_FOR_BILLING_SQL
 
 
 @tagged("post_install", "-at_install")
@@ -75,5 +77,67 @@ class TestConcurrentIngestion(TransactionCase):
             first_cr.rollback()
             with self.registry.cursor() as cleanup_cr:
                 cleanup_cr.execute("DELETE FROM usage_event WHERE event_id = %s", [event_id])
+            first_cr.close()
+            second_cr.close()
+
+
+@tagged("post_install", "-at_install")
+class TestConcurrentBillingRuns(TransactionCase):
+    """Two billing runs of one subscription at the same moment write one statement.
+
+    The first run closes the period on its own transaction; the second starts
+    the way every run starts (locking the subscription row: raw SQL, since the
+    ORM cannot be used from a second thread while the test server holds the
+    registry lock), waits, then fails to serialize once the first commits;
+    its job's retry then finds the period closed.
+    """
+
+    @mute_logger("odoo.sql_db")
+    def test_two_runs_one_statement(self):
+        if not loaded_demo_data(self.env):
+            raise unittest.SkipTest("uses the committed demo subscription")
+        subscription_id = self.env.ref("usage_billing_connector.demo_subscription_acme").id
+        first_cr, second_cr = self.registry.cursor(), self.registry.cursor()
+        outcome = {}
+
+        def run(cr):
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            return env["usage.subscription"].browse(subscription_id)._close_due_periods()
+
+        def second_run_starts():
+            try:
+                second_cr.execute("SELECT 1")  # take the snapshot before the first commits
+                outcome["snapshot"] = True
+                second_cr.execute(LOCK_FOR_BILLING_SQL, [subscription_id])
+            except psycopg2.errors.SerializationFailure:
+                outcome["serialization_failure"] = True
+            finally:
+                second_cr.rollback()
+
+        try:
+            second_cr.execute("SELECT 1")
+            self.assertEqual(len(run(first_cr)), 1)
+            thread = threading.Thread(target=second_run_starts)
+            thread.start()
+            time.sleep(0.5)
+            self.assertTrue(thread.is_alive(), "the second run waits for the first")
+            first_cr.commit()
+            thread.join(20)
+            self.assertFalse(thread.is_alive())
+            self.assertTrue(outcome.get("serialization_failure"))
+            # What the job's retry does: the period is closed, nothing more is written.
+            with self.registry.cursor() as retry_cr:
+                self.assertEqual(run(retry_cr), [])
+                retry_cr.execute(
+                    "SELECT count(*) FROM usage_statement WHERE subscription_id = %s",
+                    [subscription_id],
+                )
+                self.assertEqual(retry_cr.fetchone()[0], 1)
+        finally:
+            first_cr.rollback()
+            with self.registry.cursor() as cleanup_cr:
+                cleanup_cr.execute(
+                    "DELETE FROM usage_statement WHERE subscription_id = %s", [subscription_id]
+                )
             first_cr.close()
             second_cr.close()

@@ -39,17 +39,16 @@ class SecretsBox:
         return self._fernet.encrypt(plaintext.encode()).decode()
 
     def decrypt(self, token):
-        try:
-            return self._fernet.decrypt(token.encode()).decode()
-        except InvalidToken:
-            raise InvalidSecretToken(
-                "Stored secret cannot be decrypted with the configured keys."
-            ) from None
+        return self._apply(self._fernet.decrypt, token)
 
     def rotate(self, token):
         """Re-encrypt ``token`` with the first (newest) key."""
+        return self._apply(self._fernet.rotate, token)
+
+    @staticmethod
+    def _apply(operation, token):
         try:
-            return self._fernet.rotate(token.encode()).decode()
+            return operation(token.encode()).decode()
         except InvalidToken:
             raise InvalidSecretToken(
                 "Stored secret cannot be decrypted with the configured keys."

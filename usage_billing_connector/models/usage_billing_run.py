@@ -99,7 +99,12 @@ class UsageBillingRun(models.AbstractModel):
         )
         if existing:
             return existing
-        statement = statement_model.create(
+        # A run writes thousands of statements: no "created" chatter message nor
+        # follower per statement (half the cost of a close); approvals and
+        # rejections are still tracked.
+        statement = statement_model.with_context(
+            mail_create_nolog=True, mail_create_nosubscribe=True
+        ).create(
             {
                 "subscription_id": subscription.id,
                 "tenant_id": subscription.tenant_id.id,

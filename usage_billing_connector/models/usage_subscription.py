@@ -11,7 +11,10 @@ STATES = [
     ("suspended", "Suspended"),
     ("cancelled", "Cancelled"),
 ]
-BILLABLE_STATES = ("trial", "active")
+# The recurring fee runs only while active: a trial, a suspension and a
+# cancellation stop it (prorated by the second).  Usage is rated in every state
+# in which it is accepted.
+FEE_STATES = ("active",)
 
 # Touching the row makes a concurrent billing run of the same subscription wait,
 # then fail with a serialization error (and be retried) instead of racing; the
@@ -88,7 +91,7 @@ class UsageSubscription(models.Model):
     def _compute_mrr(self):
         for sub in self:
             months = periods.interval_months(sub.plan_id.billing_interval or "monthly")
-            active = sub.state in BILLABLE_STATES
+            active = sub.state in FEE_STATES
             sub.mrr = sub.seats * sub.plan_id.fee_unit_price / months if active else 0.0
 
     def _period_containing(self, moment):
@@ -169,7 +172,7 @@ class UsageSubscription(models.Model):
                 as_utc(change.effective_at),
                 change.seats,
                 change.plan_id.fee_unit_price,
-                change.state in BILLABLE_STATES,
+                change.state in FEE_STATES,
             )
             for change in self.change_ids.sorted(lambda c: (c.effective_at, c.id))
         ]

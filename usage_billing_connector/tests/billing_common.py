@@ -79,7 +79,7 @@ class BillingCase(AccountTestInvoicingCommon):
             Command.create({"up_to": up_to or 0, "unit_price": price}) for up_to, price in pairs
         ]
 
-    def subscribe(self, plan, seats=1, start="2026-01-01 00:00:00", tenant=None):
+    def subscribe(self, plan, seats=1, start="2026-01-01 00:00:00", tenant=None, state="active"):
         return self.env["usage.subscription"].create(
             {
                 "tenant_id": (tenant or self.tenant).id,
@@ -88,6 +88,7 @@ class BillingCase(AccountTestInvoicingCommon):
                 "seats": seats,
                 "start_date": start,
                 "billing_anchor": start[:10] + " 00:00:00",
+                "state": state,
             }
         )
 

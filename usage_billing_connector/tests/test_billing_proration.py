@@ -53,6 +53,14 @@ class TestBillingProration(BillingCase):
         (statement,) = self.close(subscription, self.MAY)
         self.assertEqual(self._fees(statement).mapped("amount"), [50.0])
 
+    def test_trial_is_free_until_activation(self):
+        subscription = self.subscribe(self.basic, seats=1, start=self.APRIL, state="trial")
+        self.assertEqual(subscription.mrr, 0.0)
+        subscription._apply_change("activated", self.MID_APRIL)
+        self.assertEqual(subscription.mrr, 100.0)
+        (statement,) = self.close(subscription, self.MAY)
+        self.assertEqual(self._fees(statement).mapped("amount"), [50.0])
+
     def test_in_advance_bills_next_period_and_adjusts_the_closed_one(self):
         plan = self._plan("adv", [], fee=100.0, timing="in_advance")
         subscription = self.subscribe(plan, seats=1, start=self.APRIL)

@@ -54,3 +54,21 @@ class TestIngestLimits(UsageApiCase):
         self.assertEqual(json.loads(response.text)["error"]["code"], "unsupported_media_type")
         log = self.env["usage.ingest.log"].search([], limit=1)
         self.assertEqual((log.http_status, log.error_code), (415, "unsupported_media_type"))
+
+    def test_retention_cron_purges_logs_older_than_the_setting(self):
+        self.post_events([self.event("old-log")])
+        self.env.cr.execute(
+            "UPDATE usage_ingest_log SET create_date = create_date - interval '91 days'"
+            " WHERE api_key_id = %s",
+            [self.key.id],
+        )
+        self.post_events([self.event("fresh-log")])
+        logs = self.env["usage.ingest.log"].search([("api_key_id", "=", self.key.id)])
+        self.assertEqual(len(logs), 2)
+        self.env["ir.config_parameter"].set_param("usage_billing.log_retention_days", "100")
+        self.env["usage.ingest.log"]._cron_purge()
+        self.assertEqual(len(logs.exists()), 2)
+        self.env["ir.config_parameter"].set_param("usage_billing.log_retention_days", "90")
+        self.env["usage.ingest.log"]._cron_purge()
+        self.assertEqual(logs.exists().mapped("duplicates"), [0])
+        self.assertEqual(len(logs.exists()), 1)

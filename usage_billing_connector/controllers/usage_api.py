@@ -75,9 +75,9 @@ class UsageApiController(http.Controller):
             log.update(api_key_id=api_key.id, company_id=api_key.company_id.id)
             self._check_rate_limit(api_key)
             raw_events = parse_body(body, get_int_param(request.env, "max_events"))
-            records = request.env[model].sudo().with_company(api_key.company_id)
             # sudo: the signature authenticated the caller; every query of the
             # handler is scoped to the key's company explicitly.
+            records = request.env[model].sudo().with_company(api_key.company_id)
             with request.env.cr.savepoint():
                 results, counts = getattr(records, method)(api_key, raw_events, request_id)
         except BatchError as exc:
@@ -128,6 +128,7 @@ class UsageApiController(http.Controller):
             return
         now = time.time()
         start = rate_limit.window_start(now)
+        # sudo: the counter is technical (managers may only read it).
         count = request.env["usage.rate.counter"].sudo()._hit(api_key, _utc(start))
         if rate_limit.is_over_limit(count, limit):
             retry = rate_limit.retry_after(now)

@@ -77,6 +77,7 @@ class UsageApiKey(models.Model):
     def action_generate_secret(self, grace_hours=24):
         """Rotate: a new secret, shown once; the old one keeps working ``grace_hours``."""
         self.ensure_one()
+        # sudo: moving the ciphertext to "previous" needs the restricted field.
         current = self.sudo().secret_encrypted
         if current:
             # sudo: the ciphertext field is restricted to system administrators.

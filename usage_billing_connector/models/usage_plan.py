@@ -63,6 +63,7 @@ class UsagePlan(models.Model):
             plan.display_name = f"{plan.name} ({plan.code}{suffix})"
 
     def _compute_is_invoiced(self):
+        # sudo: a plan's price freeze must not depend on who may read statements.
         invoiced = set(
             self.env["usage.statement.line"]
             .sudo()

@@ -1,8 +1,14 @@
-from odoo import models
+from odoo import api, fields, models
 
 
 class AccountMove(models.Model):
     _inherit = "account.move"
+
+    crm_sync_overdue_notified = fields.Boolean(
+        copy=False,
+        readonly=True,
+        help="The CRM was told that this invoice became overdue.",
+    )
 
     def _crm_sync_tenants(self):
         invoices = self.filtered(lambda m: m.move_type in ("out_invoice", "out_refund"))
@@ -30,3 +36,24 @@ class AccountMove(models.Model):
         result = super()._invoice_paid_hook()
         self._crm_sync_tenants()._crm_sync_notify()
         return result
+
+    @api.model
+    def _cron_crm_sync_overdue(self):
+        """Push the accounts whose invoices became overdue since the last run.
+
+        Becoming overdue is the passing of a date, not a write: an hourly scan
+        finds the newly overdue invoices (flagged so each is pushed once).
+        """
+        # sudo: the cron pushes every company's overdue invoices.
+        overdue = self.sudo().search(
+            [
+                ("move_type", "=", "out_invoice"),
+                ("state", "=", "posted"),
+                ("payment_state", "in", ("not_paid", "partial")),
+                ("invoice_date_due", "<", fields.Date.context_today(self)),
+                ("crm_sync_overdue_notified", "=", False),
+            ]
+        )
+        overdue.write({"crm_sync_overdue_notified": True})
+        overdue._crm_sync_tenants()._crm_sync_notify()
+        return overdue

@@ -40,6 +40,37 @@ class TestTriggers(CrmSyncCase):
         self.assertEqual(posted["last_invoice_amount"], str(invoice.amount_total))
         self.assertIn(paid["last_invoice_payment_state"], ("paid", "in_payment"))
 
+    def test_invoice_becoming_overdue_is_pushed_once(self):
+        main = self.env.ref("base.main_company")
+        env = self.env(context=dict(self.env.context, allowed_company_ids=[main.id]))
+        partner = env["res.partner"].create({"name": "Late payer"})
+        tenant = env["usage.tenant"].create(
+            {"external_id": "late-payer", "partner_id": partner.id, "company_id": main.id}
+        )
+        self.make_backend("webhook", company_id=main.id)
+        with self.trap_jobs() as trap:
+            invoice = env["account.move"].create(
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": partner.id,
+                    "invoice_date": fields.Date.add(fields.Date.today(), days=-40),
+                    "invoice_date_due": fields.Date.add(fields.Date.today(), days=-10),
+                    "invoice_line_ids": [
+                        Command.create({"name": "Platform fee", "quantity": 1, "price_unit": 80.0})
+                    ],
+                }
+            )
+            invoice.action_post()
+            self.run_until_settled(trap)
+            self.assertIn(invoice, env["account.move"]._cron_crm_sync_overdue())
+            self.run_until_settled(trap)
+            self.assertFalse(env["account.move"]._cron_crm_sync_overdue(), "pushed once")
+        self.assertTrue(invoice.crm_sync_overdue_notified)
+        messages = env["crm.sync.message"].search([("tenant_id", "=", tenant.id)])
+        self.assertEqual(messages.mapped("state"), ["done", "done"])
+        overdue = self.crm.webhook_events[-1]["payload"]["data"]
+        self.assertEqual(overdue["overdue_amount"], str(invoice.amount_residual))
+
     def test_change_by_a_user_without_crm_sync_rights_is_delivered(self):
         self.make_backend("hubspot")
         billing_manager = self.env["res.users"].create(

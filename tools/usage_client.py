@@ -1,0 +1,516 @@
+#!/usr/bin/env python3
+"""Reference client of the usage ingestion API, and a CLI to send a file of events.
+
+The wire contract (``POST /usage_billing/v1/events``, HMAC signature headers,
+per-event results) is the addon's; this module shows how a product platform
+should talk to it:
+
+* batches of at most ``batch_size`` events (the server refuses more than its
+  ``max_events`` setting, 1,000 by default);
+* every attempt is signed with a fresh timestamp, because the server refuses
+  signatures older than its tolerance and a retry may come minutes later; the
+  body stays byte-identical, so the event ids are the same and the server's
+  idempotency turns a retry of a batch that was in fact stored into duplicates;
+* 429 (honouring ``Retry-After``), 5xx, dropped connections and timeouts are
+  retried with exponential backoff and jitter; any other 4xx is a permanent
+  answer about this batch and is never retried.
+
+CLI::
+
+    USAGE_SECRET=... python3 tools/usage_client.py --url http://localhost:8069 \\
+        --key demo-key events.jsonl
+
+The secret is read from an environment variable (``--secret-env``, default
+``USAGE_SECRET``), never from the command line, where ``ps`` would show it.
+"""
+
+import argparse
+import csv
+import email.utils
+import itertools
+import json
+import os
+import random
+import sys
+import time
+import types
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+_ADDON = "usage_billing_connector"
+# The addon's __init__ imports Odoo; registering the addon as a bare package whose
+# path is the addon directory loads only its plain-Python core (as tests/conftest.py
+# does), so the client signs exactly like the server verifies, without Odoo.
+if _ADDON not in sys.modules:
+    _package = types.ModuleType(_ADDON)
+    _package.__path__ = [str(ROOT / _ADDON)]
+    sys.modules[_ADDON] = _package
+
+from usage_billing_connector.core.signing import sign_header  # noqa: E402
+
+EVENTS_PATH = "/usage_billing/v1/events"
+CSV_REQUIRED = ("event_id", "tenant", "metric", "quantity", "timestamp")
+CSV_COLUMNS = (*CSV_REQUIRED, "properties")
+# Per-event errors kept in Summary.errors: a file whose every line is wrong must
+# not make the summary as large as the file.
+MAX_EVENT_ERRORS = 1000
+
+
+@dataclass
+class Summary:
+    """What a ``send`` achieved, added up over every batch."""
+
+    accepted: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    rejected: int = 0
+    requests: int = 0
+    retries: int = 0
+    failed_batches: int = 0
+    errors: list = field(default_factory=list)
+
+    @property
+    def ok(self):
+        """Every batch was answered and no event was rejected."""
+        return not self.failed_batches and not self.rejected
+
+    def line(self):
+        return (
+            f"accepted={self.accepted} duplicates={self.duplicates} "
+            f"quarantined={self.quarantined} rejected={self.rejected} "
+            f"requests={self.requests} retries={self.retries} "
+            f"failed_batches={self.failed_batches}"
+        )
+
+
+class _AttemptFailed(Exception):
+    def __init__(self, message, retry_after=None, status=None, code=None):
+        super().__init__(message)
+        self.message, self.retry_after, self.status, self.code = message, retry_after, status, code
+
+
+class _Transient(_AttemptFailed):
+    """An attempt failed in a way that a later identical attempt may not."""
+
+
+class _Permanent(_AttemptFailed):
+    """An answer that the same request would get again: do not retry it."""
+
+
+class UsageClient:
+    """Send usage events to one Odoo database with one API key.
+
+    Not thread-safe (one ``requests.Session``): give each thread its own client.
+    ``sleep`` is injectable so that tests can record the delays instead of waiting.
+    """
+
+    def __init__(
+        self,
+        base_url,
+        key_id,
+        secret,
+        *,
+        batch_size=1000,
+        max_retries=8,
+        timeout=(5, 60),
+        session=None,
+        sleep=time.sleep,
+        backoff_base=0.5,
+        backoff_max=30.0,
+        max_retry_after=300.0,
+    ):
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        self.url = base_url.rstrip("/") + EVENTS_PATH
+        self.key_id = key_id
+        self.secret = secret
+        self.batch_size = batch_size
+        self.max_retries = max_retries
+        self.timeout = timeout
+        self.session = session or requests.Session()
+        self.sleep = sleep
+        self.backoff_base = backoff_base
+        self.backoff_max = backoff_max
+        self.max_retry_after = max_retry_after
+        self._random = random.Random()
+
+    # ------------------------------------------------------------------ public
+
+    def close(self):
+        self.session.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+    def send(self, events):
+        """Send every event of ``events`` (any iterable of dicts); return a ``Summary``.
+
+        A batch refused with a permanent 4xx is recorded and the next batches
+        are still sent: they are independent.  A batch that still fails after
+        ``max_retries`` retries means the server is unreachable or failing; the
+        remaining batches are then counted as failed without being sent, rather
+        than each waiting through the same backoff.
+        """
+        summary = Summary()
+        batches = _chunks(events, self.batch_size)
+        for number, batch in enumerate(batches, 1):
+            if not self._send_batch(number, batch, summary):
+                skipped = sum(1 for _ in batches)
+                if skipped:
+                    summary.failed_batches += skipped
+                    summary.errors.append(
+                        {
+                            "batch": None,
+                            "status": None,
+                            "code": "not_sent",
+                            "message": f"{skipped} later batch(es) not sent: the server "
+                            "kept failing",
+                        }
+                    )
+                break
+        return summary
+
+    # --------------------------------------------------------------- internals
+
+    def _send_batch(self, number, batch, summary):
+        """One batch with its retries; False when the retries ran out."""
+        body = encode_body(batch)
+        # One request id for every attempt: the server logs tie the retries together.
+        request_id = str(uuid.uuid4())
+        for attempt in range(self.max_retries + 1):
+            if attempt:
+                summary.retries += 1
+            summary.requests += 1
+            try:
+                payload = self._post(body, request_id)
+            except _Transient as exc:
+                if attempt == self.max_retries:
+                    summary.failed_batches += 1
+                    summary.errors.append(_batch_error(number, batch, exc.status, exc.code, exc))
+                    return False
+                self.sleep(self._delay(attempt, exc.retry_after))
+                continue
+            except _Permanent as exc:
+                summary.failed_batches += 1
+                summary.errors.append(_batch_error(number, batch, exc.status, exc.code, exc))
+                return True
+            _add_counts(summary, payload)
+            return True
+        return False  # pragma: no cover - the loop always returns
+
+    def _post(self, body, request_id):
+        headers = {
+            "Content-Type": "application/json",
+            "X-Usage-Key": self.key_id,
+            "X-Usage-Signature": sign_header(self.secret, int(time.time()), body),
+            "X-Request-Id": request_id,
+        }
+        try:
+            response = self.session.post(self.url, data=body, headers=headers, timeout=self.timeout)
+        except (
+            requests.ConnectionError,
+            requests.Timeout,
+            # A connection dropped in the middle of the answer.
+            requests.exceptions.ChunkedEncodingError,
+        ) as exc:
+            raise _Transient(f"{type(exc).__name__}: {exc}") from None
+        status = response.status_code
+        code, message = _error_of(response)
+        if status == 429 or status >= 500:
+            retry_after = _retry_after(response.headers.get("Retry-After"))
+            raise _Transient(f"HTTP {status}: {message}", retry_after, status, code)
+        if status != 200:
+            raise _Permanent(f"HTTP {status}: {message}", status=status, code=code)
+        try:
+            payload = response.json()
+        except ValueError:
+            raise _Permanent("HTTP 200 with a body that is not JSON", status=status) from None
+        if not isinstance(payload, dict) or "accepted" not in payload:
+            raise _Permanent("HTTP 200 without the expected counts", status=status)
+        return payload
+
+    def _delay(self, attempt, retry_after):
+        """Seconds to wait before retry number ``attempt + 1``.
+
+        ``Retry-After`` wins when the server sends one (it knows when the rate
+        window reopens), plus up to a second of jitter so that the clients it
+        throttled together do not all come back on the same tick.  Otherwise
+        exponential backoff with "equal jitter": half of the step is fixed, half
+        random, which spreads the clients without ever retrying immediately.
+        """
+        if retry_after is not None:
+            return min(retry_after, self.max_retry_after) + self._random.uniform(0, 1)
+        step = min(self.backoff_max, self.backoff_base * 2**attempt)
+        return step / 2 + self._random.uniform(0, step / 2)
+
+
+def _chunks(iterable, size):
+    iterator = iter(iterable)
+    while batch := list(itertools.islice(iterator, size)):
+        yield batch
+
+
+def _json_default(value):
+    """Quantities may be Decimals (sent as exact decimal strings) and timestamps datetimes."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise TypeError("timestamp datetimes must be timezone-aware")
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def encode_body(events):
+    """The exact bytes that are signed and sent (compact, UTF-8)."""
+    return json.dumps(
+        {"events": events}, separators=(",", ":"), ensure_ascii=False, default=_json_default
+    ).encode()
+
+
+def _error_of(response):
+    try:
+        error = response.json()["error"]
+        return error.get("code"), error.get("message") or response.reason
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None, response.reason or ""
+
+
+def _retry_after(value):
+    """Seconds from a ``Retry-After`` header (delta-seconds or HTTP date), else None."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, moment.timestamp() - time.time())
+
+
+def _batch_error(number, batch, status, code, exc):
+    return {
+        "batch": number,
+        "events": len(batch),
+        "first_event_id": batch[0].get("event_id") if isinstance(batch[0], dict) else None,
+        "status": status,
+        "code": code,
+        "message": exc.message,
+    }
+
+
+def _add_counts(summary, payload):
+    for name in ("accepted", "duplicates", "quarantined", "rejected"):
+        setattr(summary, name, getattr(summary, name) + int(payload.get(name, 0)))
+    for result in payload.get("results") or ():
+        if len(summary.errors) >= MAX_EVENT_ERRORS:
+            break
+        if result.get("status") == "rejected":
+            error = result.get("error") or {}
+            summary.errors.append(
+                {
+                    "event_id": result.get("event_id"),
+                    "code": error.get("code"),
+                    "message": error.get("message"),
+                }
+            )
+
+
+# ---------------------------------------------------------------------- input
+
+
+class InputError(ValueError):
+    """A line of the input file cannot be turned into an event."""
+
+
+def _floats(value):
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, dict):
+        return {key: _floats(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_floats(item) for item in value]
+    return value
+
+
+def _exact_quantity(event):
+    """Keep the quantity exactly as written: ``0.1`` must not become ``0.1000000000000000055``.
+
+    The line is parsed with ``parse_float=Decimal`` and the quantity sent as a
+    decimal string (the API accepts those); other numbers become plain floats
+    again, which is how the server stores properties anyway.
+    """
+    return {
+        key: (str(value) if key == "quantity" and isinstance(value, Decimal) else _floats(value))
+        for key, value in event.items()
+    }
+
+
+def read_jsonl(stream, name="<stdin>"):
+    """One JSON object per line; blank lines are skipped."""
+    for number, line in enumerate(stream, 1):
+        if not line.strip():
+            continue
+        try:
+            event = json.loads(line, parse_float=Decimal)
+        except ValueError as exc:
+            raise InputError(f"{name}:{number}: not valid JSON: {exc}") from None
+        if not isinstance(event, dict):
+            raise InputError(f"{name}:{number}: each line must be a JSON object")
+        yield _exact_quantity(event)
+
+
+def read_csv(stream, name="<stdin>"):
+    """Header ``event_id,tenant,metric,quantity,timestamp[,properties]``.
+
+    The quantity is sent as written (a decimal string, which the API accepts
+    and keeps exact); ``properties`` is JSON text, empty meaning none.
+    """
+    reader = csv.DictReader(stream)
+    # A byte-order mark survives on standard input; spaces after commas are common.
+    header = [column.lstrip("\ufeff").strip() for column in reader.fieldnames or []]
+    reader.fieldnames = header
+    missing = [column for column in CSV_REQUIRED if column not in header]
+    unknown = [column for column in header if column not in CSV_COLUMNS]
+    if missing or unknown:
+        problems = []
+        if missing:
+            problems.append("missing column(s) " + ", ".join(missing))
+        if unknown:
+            problems.append("unknown column(s) " + ", ".join(unknown))
+        raise InputError(f"{name}: header: {'; '.join(problems)}")
+    for row in reader:
+        number = reader.line_num
+        if None in row:
+            raise InputError(f"{name}:{number}: more fields than header columns")
+        if not any(row.values()):
+            continue
+        event = {column: row[column] for column in CSV_REQUIRED}
+        text = (row.get("properties") or "").strip()
+        if text:
+            try:
+                properties = json.loads(text)
+            except ValueError as exc:
+                raise InputError(f"{name}:{number}: properties is not JSON: {exc}") from None
+            if not isinstance(properties, dict):
+                raise InputError(f"{name}:{number}: properties must be a JSON object")
+            event["properties"] = properties
+        yield event
+
+
+def detect_format(path, given=None):
+    if given:
+        return given
+    suffix = Path(path).suffix.lower()
+    if suffix == ".csv":
+        return "csv"
+    if suffix in (".jsonl", ".ndjson"):
+        return "jsonl"
+    raise InputError(f"{path}: cannot tell the format from the extension; use --format")
+
+
+def sniff(stream, given=None):
+    """Format of a stream without a name (stdin): a JSON line starts with ``{``.
+
+    Returns the format and an iterator over every line, the peeked ones included.
+    """
+    peeked = []
+    for line in stream:
+        peeked.append(line)
+        if line.strip():
+            break
+    lines = itertools.chain(peeked, stream)
+    if given:
+        return given, lines
+    first = peeked[-1].lstrip("\ufeff").lstrip() if peeked else ""
+    return ("jsonl" if first.startswith("{") else "csv"), lines
+
+
+def read_events(stream, fmt, name):
+    reader = read_csv if fmt == "csv" else read_jsonl
+    return reader(stream, name)
+
+
+# ------------------------------------------------------------------------ CLI
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        description="Send usage events (JSON lines or CSV) to the Odoo usage ingestion API.",
+        # No abbreviations: "--secret VALUE" must fail, not pass for --secret-env.
+        allow_abbrev=False,
+    )
+    parser.add_argument("--url", required=True, help="Odoo base URL, e.g. http://localhost:8069")
+    parser.add_argument("--key", required=True, help="API key id (X-Usage-Key)")
+    parser.add_argument(
+        "--secret-env",
+        default="USAGE_SECRET",
+        help="environment variable that holds the key's secret (default: USAGE_SECRET)",
+    )
+    parser.add_argument("--batch-size", type=int, default=1000, help="events per request")
+    parser.add_argument("--max-retries", type=int, default=8, help="retries per batch")
+    parser.add_argument(
+        "--format",
+        choices=("jsonl", "csv"),
+        help="default: from the extension (.jsonl, .ndjson, .csv), or the content for stdin",
+    )
+    parser.add_argument("file", help="events file, '-' for standard input")
+    return parser
+
+
+def main(argv=None, *, session=None, sleep=time.sleep, stdin=None, stdout=None, stderr=None):
+    """Exit status: 0 all stored, 1 a batch failed or an event was rejected, 2 bad input."""
+    stdin = stdin or sys.stdin
+    stdout = stdout or sys.stdout
+    stderr = stderr or sys.stderr
+    args = build_parser().parse_args(argv)
+    secret = os.environ.get(args.secret_env)
+    if not secret:
+        print(f"error: environment variable {args.secret_env} is not set", file=stderr)
+        return 2
+    if args.batch_size < 1:
+        print("error: --batch-size must be at least 1", file=stderr)
+        return 2
+    client = UsageClient(
+        args.url,
+        args.key,
+        secret,
+        batch_size=args.batch_size,
+        max_retries=args.max_retries,
+        session=session,
+        sleep=sleep,
+    )
+    try:
+        if args.file == "-":
+            fmt, lines = sniff(stdin, args.format)
+            summary = client.send(read_events(lines, fmt, "<stdin>"))
+        else:
+            fmt = detect_format(args.file, args.format)
+            with open(args.file, encoding="utf-8-sig", newline="") as stream:
+                summary = client.send(read_events(stream, fmt, args.file))
+    except (InputError, OSError) as exc:
+        # Batches before the bad line were sent; sending the file again once
+        # fixed is safe: those events come back as duplicates.
+        print(f"error: {exc}", file=stderr)
+        return 2
+    print(summary.line(), file=stdout)
+    for error in summary.errors[:20]:
+        print("  " + json.dumps(error, ensure_ascii=False), file=stderr)
+    if len(summary.errors) > 20:
+        print(f"  ... {len(summary.errors) - 20} more error(s)", file=stderr)
+    return 0 if summary.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -6,6 +6,7 @@ request (``BatchError``); a malformed *event* only rejects that event
 with ``parse_float=Decimal`` and decimal strings are accepted.
 """
 
+import functools
 import hashlib
 import json
 import re
@@ -49,7 +50,7 @@ class UsageEvent:
     occurred_at: datetime  # aware, UTC
     properties: dict = field(default_factory=dict)
 
-    @property
+    @functools.cached_property
     def payload_hash(self):
         """Hash of the normalised payload: ``10``, ``"10"`` and ``10.0`` are the same."""
         canonical = json.dumps(

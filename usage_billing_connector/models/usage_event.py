@@ -5,6 +5,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 from ..core.ingestion import finish_batch, plan_batch
+from ..core.payload import UsageEvent as ParsedUsageEvent
 from ..core.payload import parse_events
 from ..core.quarantine import REASONS, ClassifyContext, TenantInfo, classify
 
@@ -112,7 +113,7 @@ class UsageEvent(models.Model):
     def _ingest_batch(self, api_key, raw_events, request_id):
         """Store one batch with one INSERT; return (results, counts)."""
         parsed = parse_events(raw_events)
-        events = [item for item in parsed if hasattr(item, "payload_hash")]
+        events = [item for item in parsed if isinstance(item, ParsedUsageEvent)]
         context = self._classify_context(
             api_key, {e.tenant for e in events}, {e.metric for e in events}
         )

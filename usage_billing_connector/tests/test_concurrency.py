@@ -141,3 +141,46 @@ class TestConcurrentBillingRuns(TransactionCase):
                 )
             first_cr.close()
             second_cr.close()
+
+
+@tagged("post_install", "-at_install")
+class TestConcurrentRateCounting(TransactionCase):
+    """Concurrent requests of one key add up in the rate counter, none fails."""
+
+    def test_second_increment_waits_and_counts(self):
+        if not loaded_demo_data(self.env):
+            raise unittest.SkipTest("uses the committed demo key")
+        key = self.env.ref("usage_billing_connector.demo_api_key")
+        window = fields.Datetime.to_datetime("2099-01-01 00:00:00")
+        counter = self.env["usage.rate.counter"]
+        first_cr = self.registry.cursor()
+        outcome = {}
+
+        def second_request():
+            try:
+                outcome["count"] = counter._hit(key, window)
+            except psycopg2.errors.SerializationFailure:
+                outcome["serialization_failure"] = True
+
+        try:
+            first_cr.execute("SELECT 1")  # both requests start before either commits
+            thread = threading.Thread(target=second_request)
+            first_cr.execute(
+                "INSERT INTO usage_rate_counter (api_key_id, window_start, count)"
+                " VALUES (%s, %s, 1) ON CONFLICT (api_key_id, window_start)"
+                " DO UPDATE SET count = usage_rate_counter.count + 1",
+                [key.id, window],
+            )
+            thread.start()
+            time.sleep(0.5)
+            self.assertTrue(thread.is_alive(), "the second increment waits for the first")
+            first_cr.commit()
+            thread.join(10)
+            self.assertEqual(outcome, {"count": 2})
+        finally:
+            first_cr.rollback()
+            with self.registry.cursor() as cleanup_cr:
+                cleanup_cr.execute(
+                    "DELETE FROM usage_rate_counter WHERE window_start = %s", [window]
+                )
+            first_cr.close()

@@ -6,26 +6,35 @@ from .common import CrmSyncCase
 
 @tagged("post_install", "-at_install")
 class TestTriggers(CrmSyncCase):
-    def test_invoice_posted_and_paid_are_pushed(self):
-        # The main company has a chart of accounts; the fixture company has none.
+    def _invoiced_tenant(self, external_id):
+        """A tenant of the main company (it has a chart of accounts; the fixture's has none)."""
         main = self.env.ref("base.main_company")
         env = self.env(context=dict(self.env.context, allowed_company_ids=[main.id]))
-        partner = env["res.partner"].create({"name": "Invoiced Co"})
+        partner = env["res.partner"].create({"name": f"{external_id} Co"})
         tenant = env["usage.tenant"].create(
-            {"external_id": "invoiced", "partner_id": partner.id, "company_id": main.id}
+            {"external_id": external_id, "partner_id": partner.id, "company_id": main.id}
         )
         self.make_backend("webhook", company_id=main.id)
+        return env, tenant
+
+    def _invoice(self, env, tenant, amount, days_ago=0, due_days_ago=None):
+        today = fields.Date.today()
+        values = {
+            "move_type": "out_invoice",
+            "partner_id": tenant.partner_id.id,
+            "invoice_date": fields.Date.add(today, days=-days_ago),
+            "invoice_line_ids": [
+                Command.create({"name": "Platform fee", "quantity": 1, "price_unit": amount})
+            ],
+        }
+        if due_days_ago is not None:
+            values["invoice_date_due"] = fields.Date.add(today, days=-due_days_ago)
+        return env["account.move"].create(values)
+
+    def test_invoice_posted_and_paid_are_pushed(self):
+        env, tenant = self._invoiced_tenant("invoiced")
         with self.trap_jobs() as trap:
-            invoice = env["account.move"].create(
-                {
-                    "move_type": "out_invoice",
-                    "partner_id": partner.id,
-                    "invoice_date": fields.Date.today(),
-                    "invoice_line_ids": [
-                        Command.create({"name": "Platform fee", "quantity": 1, "price_unit": 120.0})
-                    ],
-                }
-            )
+            invoice = self._invoice(env, tenant, 120.0)
             invoice.action_post()
             self.run_until_settled(trap)
             env["account.payment.register"].with_context(
@@ -41,25 +50,9 @@ class TestTriggers(CrmSyncCase):
         self.assertIn(paid["last_invoice_payment_state"], ("paid", "in_payment"))
 
     def test_invoice_becoming_overdue_is_pushed_once(self):
-        main = self.env.ref("base.main_company")
-        env = self.env(context=dict(self.env.context, allowed_company_ids=[main.id]))
-        partner = env["res.partner"].create({"name": "Late payer"})
-        tenant = env["usage.tenant"].create(
-            {"external_id": "late-payer", "partner_id": partner.id, "company_id": main.id}
-        )
-        self.make_backend("webhook", company_id=main.id)
+        env, tenant = self._invoiced_tenant("late-payer")
         with self.trap_jobs() as trap:
-            invoice = env["account.move"].create(
-                {
-                    "move_type": "out_invoice",
-                    "partner_id": partner.id,
-                    "invoice_date": fields.Date.add(fields.Date.today(), days=-40),
-                    "invoice_date_due": fields.Date.add(fields.Date.today(), days=-10),
-                    "invoice_line_ids": [
-                        Command.create({"name": "Platform fee", "quantity": 1, "price_unit": 80.0})
-                    ],
-                }
-            )
+            invoice = self._invoice(env, tenant, 80.0, days_ago=40, due_days_ago=10)
             invoice.action_post()
             self.run_until_settled(trap)
             self.assertIn(invoice, env["account.move"]._cron_crm_sync_overdue())

@@ -1,5 +1,6 @@
 from odoo import Command
-from odoo.tests import tagged
+from odoo.addons.queue_job.tests.common import trap_jobs
+from odoo.tests import freeze_time, tagged
 
 from .common import UsageApiCase
 
@@ -105,3 +106,20 @@ class TestSubscriptionApi(UsageApiCase):
             secret="wrong",
         )
         self.assertError(response, 401, "invalid_signature")
+
+    def test_billing_cron_enqueues_the_due_subscription_through_its_real_run(self):
+        # HttpCase: the cron's own cursor joins the test transaction, so its
+        # commits in batches (ir.cron._commit_progress) run for real.
+        self.send(self.lifecycle("c-1", "activated", "2026-01-01T00:00:00Z", plan="basic"))
+        subscription = self.env["usage.subscription"].search([("tenant_id", "=", self.tenant.id)])
+        cron = self.env.ref("usage_billing_connector.ir_cron_billing_run")
+        with trap_jobs() as trap, freeze_time("2026-02-01 00:00:01"):
+            cron.method_direct_trigger()
+            jobs = [job for job in trap.enqueued_jobs if job.recordset == subscription]
+            self.assertEqual(len(jobs), 1)
+            self.assertEqual(jobs[0].channel, "root.usage_billing")
+            self.assertEqual(jobs[0].method_name, "_close_due_periods")
+            # What the job does, on the test's cursor (the cron's one is closed).
+            subscription._close_due_periods()
+        self.assertEqual(len(subscription.statement_ids), 1)
+        self.assertEqual(subscription.statement_ids.amount_untaxed, 10.0)

@@ -166,36 +166,52 @@ class UsageEvent(models.Model):
     # --------------------------------------------------------------- quarantine
 
     def action_reprocess(self):
-        """Apply the quarantine rules again, e.g. after mapping a missing tenant."""
+        """Button: apply the quarantine rules again, e.g. after mapping a missing tenant."""
         quarantined = self.filtered(lambda e: e.state == "quarantined")
         if not quarantined:
             raise UserError(_("Select quarantined events to reprocess."))
-        released = self.browse()
-        for key, events in quarantined.grouped("api_key_id").items():
-            released |= events._reprocess_with_key(key)
-        return released
+        released = quarantined._reprocess()
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "message": _(
+                    "%(released)s of %(total)s events accepted; the others stay quarantined.",
+                    released=len(released),
+                    total=len(quarantined),
+                ),
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
 
-    def _reprocess_with_key(self, api_key):
-        company_events = self.grouped("company_id")
+    def _reprocess(self):
+        """Classify quarantined events again; return those now accepted."""
         released = self.browse()
-        for company, events in company_events.items():
-            context = self._reprocess_context(api_key, company, events)
-            updates = []
-            for event in events:
-                occurred = event.occurred_at.replace(tzinfo=timezone.utc)
-                verdict = classify(event.tenant_ref, event.metric_code, occurred, context)
-                updates.append((event.id, verdict))
-                if verdict.state == "accepted":
-                    released |= event
-            self._write_verdicts(updates)
+        # One lookup per key and company: the key decides the allowed tenants, the
+        # company the tenants and metrics (a deleted key leaves only the company).
+        for (key, company), events in self.grouped(lambda e: (e.api_key_id, e.company_id)).items():
+            context = self._classify_context(
+                key or _CompanyOnlyKey(company),
+                set(events.mapped("tenant_ref")),
+                set(events.mapped("metric_code")),
+            )
+            updates = [
+                (
+                    event,
+                    classify(
+                        event.tenant_ref,
+                        event.metric_code,
+                        event.occurred_at.replace(tzinfo=timezone.utc),
+                        context,
+                    ),
+                )
+                for event in events
+            ]
+            self._write_verdicts([(event.id, verdict) for event, verdict in updates])
+            released |= self.browse(
+                [event.id for event, verdict in updates if verdict.state == "accepted"]
+            )
         return released
-
-    def _reprocess_context(self, api_key, company, events):
-        return self._classify_context(
-            api_key or _CompanyOnlyKey(company),
-            set(events.mapped("tenant_ref")),
-            set(events.mapped("metric_code")),
-        )
 
     def _write_verdicts(self, updates):
         if not updates:
@@ -234,8 +250,7 @@ class UsageEvent(models.Model):
     @api.model
     def _cron_reprocess_quarantined(self, limit=10000):
         events = self.search([("state", "=", "quarantined")], limit=limit, order="id")
-        if events:
-            events.action_reprocess()
+        return events._reprocess()
 
 
 class _CompanyOnlyKey:

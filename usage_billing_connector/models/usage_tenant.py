@@ -45,12 +45,19 @@ class UsageTenant(models.Model):
             tenant.display_name = f"{tenant.external_id} ({tenant.partner_id.name or ''})"
 
     def _compute_quarantined_count(self):
-        counts = dict(
-            self.env["usage.event"]._read_group(
-                [("tenant_id", "in", self.ids), ("state", "=", "quarantined")],
-                ["tenant_id"],
+        # By the id as sent: an event quarantined because its tenant was unknown
+        # has no tenant_id, yet belongs to the tenant mapped later.
+        counts = {
+            (company.id, tenant_ref): count
+            for company, tenant_ref, count in self.env["usage.event"]._read_group(
+                [
+                    ("company_id", "in", self.company_id.ids),
+                    ("tenant_ref", "in", self.mapped("external_id")),
+                    ("state", "=", "quarantined"),
+                ],
+                ["company_id", "tenant_ref"],
                 ["__count"],
             )
-        )
+        }
         for tenant in self:
-            tenant.quarantined_count = counts.get(tenant, 0)
+            tenant.quarantined_count = counts.get((tenant.company_id.id, tenant.external_id), 0)

@@ -122,9 +122,14 @@ class TestIngestEvents(UsageApiCase):
         self.assertEqual(len(quarantined), 3)
 
         # The admin maps the missing tenant and creates the metric, then reprocesses.
-        self._make_tenant("newco", self.env["res.partner"].create({"name": "NewCo"}))
+        newco = self._make_tenant("newco", self.env["res.partner"].create({"name": "NewCo"}))
+        self.assertEqual(newco.quarantined_count, 1, "the new tenant shows what waits for it")
         self._make_metric("gpu_hours", "sum")
-        released = quarantined.action_reprocess()
+        action = quarantined.action_reprocess()
+        self.assertEqual(
+            action["params"]["message"], "2 of 3 events accepted; the others stay quarantined."
+        )
+        released = quarantined.filtered(lambda e: e.state == "accepted")
         self.assertCountEqual(released.mapped("event_id"), ["q-tenant", "q-metric"])
         self.assertEqual(self.stored(event_id="q-tenant").state, "accepted")
         self.assertEqual(self.stored(event_id="q-tenant").tenant_id.external_id, "newco")

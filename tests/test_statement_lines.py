@@ -75,7 +75,6 @@ def test_late_usage_line_charges_the_difference_of_the_re_rated_period():
     ],
 )
 def test_invoice_figures_reproduce_the_statement_amount(billable, unit_price, amount, expected):
-    line = statement_lines.Line("usage", "x", amount, billable=billable, unit_price=unit_price)
-    quantity, price = statement_lines.invoice_figures(line, 2, 2, 2)
+    quantity, price = statement_lines.invoice_figures(amount, billable, unit_price, 2, 2, 2)
     assert (quantity, price) == expected
     assert pricing.round_amount(quantity * price, 2) == amount

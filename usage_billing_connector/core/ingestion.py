@@ -66,29 +66,30 @@ def plan_batch(parsed, context):
     return BatchPlan(items, rows)
 
 
-def _result(event_id, status, error=None):
+def result(event_id, status, error=None):
+    """One entry of the response's ``results``; ``error`` is a (code, message) pair."""
     result = {"event_id": event_id, "status": status}
     if error:
         result["error"] = {"code": error[0], "message": error[1]}
     return result
 
 
-def _row_result(row, inserted, existing_hashes):
+def _rowresult(row, inserted, existing_hashes):
     event_id = row.event.event_id
     if event_id not in inserted:
         if existing_hashes.get(event_id) == row.payload_hash:
-            return _result(event_id, "duplicate", DUPLICATE)
-        return _result(event_id, "rejected", IDEMPOTENCY_CONFLICT)
+            return result(event_id, "duplicate", DUPLICATE)
+        return result(event_id, "rejected", IDEMPOTENCY_CONFLICT)
     if row.state == "quarantined":
-        return _result(event_id, "quarantined", (row.reason, REASONS[row.reason]))
-    return _result(event_id, "accepted")
+        return result(event_id, "quarantined", (row.reason, REASONS[row.reason]))
+    return result(event_id, "accepted")
 
 
-def _repeat_result(repeat, plan):
+def _repeatresult(repeat, plan):
     first = plan.items[repeat.first_index]
     if repeat.event.payload_hash == first.payload_hash:
-        return _result(repeat.event.event_id, "duplicate", DUPLICATE)
-    return _result(repeat.event.event_id, "rejected", IDEMPOTENCY_CONFLICT)
+        return result(repeat.event.event_id, "duplicate", DUPLICATE)
+    return result(repeat.event.event_id, "rejected", IDEMPOTENCY_CONFLICT)
 
 
 def finish_batch(plan, inserted, existing_hashes):
@@ -100,12 +101,17 @@ def finish_batch(plan, inserted, existing_hashes):
     results = []
     for item in plan.items:
         if isinstance(item, Rejection):
-            results.append(_result(item.event_id, "rejected", (item.code, item.message)))
+            results.append(result(item.event_id, "rejected", (item.code, item.message)))
         elif isinstance(item, Repeat):
-            results.append(_repeat_result(item, plan))
+            results.append(_repeatresult(item, plan))
         else:
-            results.append(_row_result(item, inserted, existing_hashes))
+            results.append(_rowresult(item, inserted, existing_hashes))
+    return results, count(results)
+
+
+def count(results):
+    """The response's counts (accepted, duplicates, quarantined, rejected)."""
     counts = dict.fromkeys(COUNT_FIELDS.values(), 0)
-    for result in results:
-        counts[COUNT_FIELDS[result["status"]]] += 1
-    return results, counts
+    for entry in results:
+        counts[COUNT_FIELDS[entry["status"]]] += 1
+    return counts

@@ -173,7 +173,7 @@ def _quantity(value):
     return f"{whole}.{fraction}" if fraction else whole
 
 
-def invoice_figures(line, currency_decimals, price_digits, quantity_digits):
+def invoice_figures(amount, billable, unit_price, currency_decimals, price_digits, quantity_digits):
     """Invoice ``(quantity, price_unit)`` that reproduce ``line.amount`` to the cent.
 
     Odoo rounds ``quantity × price_unit`` with the currency, and keeps
@@ -182,11 +182,11 @@ def invoice_figures(line, currency_decimals, price_digits, quantity_digits):
     shown as such; otherwise the line is invoiced as 1 × amount and the
     description carries the detail.  Either way the invoice equals the statement.
     """
-    quantity, price = line.billable, line.unit_price
+    quantity, price = billable, unit_price
     if quantity and price is not None:
         exact_qty = quantity == quantity.quantize(Decimal(1).scaleb(-quantity_digits))
         exact_price = price == price.quantize(Decimal(1).scaleb(-price_digits))
         if exact_qty and exact_price:
-            if pricing.round_amount(quantity * price, currency_decimals) == line.amount:
+            if pricing.round_amount(quantity * price, currency_decimals) == amount:
                 return quantity, price
-    return Decimal(1), line.amount
+    return Decimal(1), amount

@@ -68,19 +68,21 @@ class UsageBillingRun(models.AbstractModel):
 
     @api.model
     def _due_subscriptions(self):
+        """(subscription, first period to close) for every subscription with one due."""
         now = self._now()
         # sudo: the billing cron closes the periods of every company, whatever
         # companies the cron's user happens to be allowed in.
-        subscriptions = self.env["usage.subscription"].sudo().search([], order="id")
-        return subscriptions.filtered(lambda s: s._due_periods(now))
+        due = []
+        for subscription in self.env["usage.subscription"].sudo().search([], order="id"):
+            periods_due = subscription._due_periods(now)
+            if periods_due:
+                due.append((subscription, periods_due[0]))
+        return due
 
     @api.model
-    def _enqueue_closing_jobs(self, subscriptions=None):
+    def _enqueue_closing_jobs(self, due=None):
         """One job per subscription; the identity key skips one already pending."""
-        now = self._now()
-        subscriptions = self._due_subscriptions() if subscriptions is None else subscriptions
-        for subscription in subscriptions:
-            first = subscription._due_periods(now)[0]
+        for subscription, first in self._due_subscriptions() if due is None else due:
             subscription.with_delay(
                 channel="root.usage_billing",
                 identity_key=f"usage_billing:close:{subscription.id}:{first.start.isoformat()}",

@@ -38,17 +38,14 @@ class UsageStatementLine(models.Model):
     def _invoice_line_values(self):
         self.ensure_one()
         currency = self.statement_id.currency_id
-        core_line = statement_lines.Line(
-            self.kind,
-            self.name,
-            to_decimal(self.amount),
-            billable=to_decimal(self.billable),
-            unit_price=to_decimal(self.unit_price) if self.unit_price else None,
-        )
-        price_digits = self.env["decimal.precision"].precision_get("Product Price")
-        qty_digits = self.env["decimal.precision"].precision_get("Product Unit")
+        precision = self.env["decimal.precision"]
         quantity, price_unit = statement_lines.invoice_figures(
-            core_line, currency.decimal_places, price_digits, qty_digits
+            to_decimal(self.amount),
+            to_decimal(self.billable),
+            to_decimal(self.unit_price) if self.unit_price else None,
+            currency.decimal_places,
+            precision.precision_get("Product Price"),
+            precision.precision_get("Product Unit"),
         )
         description = self.name + (f"\n{self.breakdown}" if self.breakdown else "")
         return {

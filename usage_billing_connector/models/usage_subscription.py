@@ -109,7 +109,7 @@ class UsageSubscription(models.Model):
         return subscriptions
 
     @api.model
-    def _activate(self, tenant, plan, seats, effective_at):
+    def _activate(self, tenant, plan, seats, effective_at, **trace):
         anchor = effective_at.replace(hour=0, minute=0, second=0, microsecond=0)
         subscription = self.with_context(usage_subscription_no_initial_change=True).create(
             {
@@ -122,7 +122,7 @@ class UsageSubscription(models.Model):
                 "state": "active",
             }
         )
-        subscription._record_change("activated", effective_at)
+        subscription._record_change("activated", effective_at, **trace)
         return subscription
 
     def _record_change(

@@ -1,6 +1,6 @@
 from odoo import api, fields, models
 
-from ..core.ingestion import COUNT_FIELDS, DUPLICATE, IDEMPOTENCY_CONFLICT
+from ..core.ingestion import DUPLICATE, IDEMPOTENCY_CONFLICT, count, result
 from ..core.lifecycle_payload import parse_lifecycle_event
 from ..core.payload import Rejection
 from .usage_subscription import STATES
@@ -40,10 +40,6 @@ class UsageSubscriptionChange(models.Model):
         "UNIQUE(company_id, event_id)", "A lifecycle event_id is applied once per company."
     )
 
-
-class UsageSubscriptionChangeIngest(models.Model):
-    _inherit = "usage.subscription.change"
-
     @api.model
     def _ingest_batch(self, api_key, raw_events, request_id):
         """Apply lifecycle events in request order; same answers as usage ingestion."""
@@ -51,17 +47,14 @@ class UsageSubscriptionChangeIngest(models.Model):
         for raw in raw_events:
             event = parse_lifecycle_event(raw)
             if isinstance(event, Rejection):
-                results.append(_result(event.event_id, "rejected", event.code, event.message))
+                results.append(result(event.event_id, "rejected", (event.code, event.message)))
                 continue
             try:
                 with self.env.cr.savepoint():
                     results.append(self._apply_event(api_key, event, request_id))
             except LifecycleError as exc:
-                results.append(_result(event.event_id, "rejected", exc.code, exc.message))
-        counts = dict.fromkeys(COUNT_FIELDS.values(), 0)
-        for result in results:
-            counts[COUNT_FIELDS[result["status"]]] += 1
-        return results, counts
+                results.append(result(event.event_id, "rejected", (exc.code, exc.message)))
+        return results, count(results)
 
     def _apply_event(self, api_key, event, request_id):
         company = api_key.company_id
@@ -73,8 +66,8 @@ class UsageSubscriptionChangeIngest(models.Model):
         row = self.env.cr.fetchone()
         if row:
             if row[0] == event.payload_hash:
-                return _result(event.event_id, "duplicate", *DUPLICATE)
-            return _result(event.event_id, "rejected", *IDEMPOTENCY_CONFLICT)
+                return result(event.event_id, "duplicate", DUPLICATE)
+            return result(event.event_id, "rejected", IDEMPOTENCY_CONFLICT)
         tenant = self.env["usage.tenant"].search(
             [("company_id", "=", company.id), ("external_id", "=", event.tenant)], limit=1
         )
@@ -87,6 +80,11 @@ class UsageSubscriptionChangeIngest(models.Model):
             if not plan:
                 raise LifecycleError("unknown_plan", f"No active plan with code {event.plan}.")
         effective_at = event.effective_at.replace(tzinfo=None)
+        trace = {
+            "event_id": event.event_id,
+            "payload_hash": event.payload_hash,
+            "request_id": request_id,
+        }
         subscription = self.env["usage.subscription"].search(
             [("tenant_id", "=", tenant.id), ("state", "!=", "cancelled")], limit=1
         )
@@ -95,17 +93,10 @@ class UsageSubscriptionChangeIngest(models.Model):
                 raise LifecycleError(
                     "subscription_exists", "The tenant already has a subscription."
                 )
-            subscription = self.env["usage.subscription"]._activate(
-                tenant, plan, event.seats, effective_at
+            self.env["usage.subscription"]._activate(
+                tenant, plan, event.seats, effective_at, **trace
             )
-            subscription.change_ids.write(
-                {
-                    "event_id": event.event_id,
-                    "payload_hash": event.payload_hash,
-                    "request_id": request_id,
-                }
-            )
-            return _result(event.event_id, "accepted")
+            return result(event.event_id, "accepted")
         if not subscription:
             raise LifecycleError("no_subscription", "The tenant has no open subscription.")
         if subscription.statement_ids.filtered(lambda s: s.period_end > effective_at):
@@ -113,25 +104,12 @@ class UsageSubscriptionChangeIngest(models.Model):
                 "period_closed", "effective_at falls in a period that already has a statement."
             )
         subscription._apply_change(
-            event.type,
-            effective_at,
-            plan=plan or None,
-            seats=event.seats,
-            event_id=event.event_id,
-            payload_hash=event.payload_hash,
-            request_id=request_id,
+            event.type, effective_at, plan=plan or None, seats=event.seats, **trace
         )
-        return _result(event.event_id, "accepted")
+        return result(event.event_id, "accepted")
 
 
 class LifecycleError(Exception):
     def __init__(self, code, message):
         super().__init__(message)
         self.code, self.message = code, message
-
-
-def _result(event_id, status, code=None, message=None):
-    result = {"event_id": event_id, "status": status}
-    if code:
-        result["error"] = {"code": code, "message": message}
-    return result

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from odoo import fields
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.tests.common import trap_jobs
+from odoo.addons.usage_billing_connector.tests.common import UsageFixtures
 from odoo.tests import HttpCase
 from odoo.tests.common import _super_send
 
@@ -29,7 +30,7 @@ def load_fake_server_class():
 FakeCrmServer = load_fake_server_class()
 
 
-class CrmSyncCase(HttpCase):
+class CrmSyncCase(UsageFixtures, HttpCase):
     """HttpCase: delivery jobs log failed attempts through a second cursor, which
     only shares the test transaction in HTTP test mode."""
 
@@ -90,16 +91,6 @@ class CrmSyncCase(HttpCase):
             {"name": "Acme Corp", "company_id": cls.company.id}
         )
         cls.tenant = cls._make_tenant("acme", cls.partner)
-
-    @classmethod
-    def _make_tenant(cls, external_id, partner, company=None):
-        return cls.env["usage.tenant"].create(
-            {
-                "external_id": external_id,
-                "partner_id": partner.id,
-                "company_id": (company or cls.company).id,
-            }
-        )
 
     @classmethod
     def _subscribe(cls, tenant):

@@ -3,8 +3,10 @@ from datetime import datetime
 from odoo import Command, fields
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 
+from .common import UsageFixtures
 
-class BillingCase(AccountTestInvoicingCommon):
+
+class BillingCase(UsageFixtures, AccountTestInvoicingCommon):
     """A company with a chart of accounts, metrics, a plan builder and usage helpers."""
 
     @classmethod
@@ -22,8 +24,8 @@ class BillingCase(AccountTestInvoicingCommon):
         cls.fee_product = cls._service("Seat")
         cls.calls = cls._metric("calls", "sum")
         cls.storage = cls._metric("storage", "max")
-        cls.users = cls._metric("users", "unique_count", unique_property="user_id")
-        cls.tenant = cls._tenant("t1", cls.partner_a)
+        cls.users = cls._metric("users", "unique_count", prop="user_id")
+        cls.tenant = cls._make_tenant("t1", cls.partner_a)
 
     @classmethod
     def _service(cls, name, company=None):
@@ -32,30 +34,10 @@ class BillingCase(AccountTestInvoicingCommon):
         )
 
     @classmethod
-    def _metric(cls, code, aggregation, company=None, **values):
-        company = company or cls.company
-        return cls.env["usage.metric"].create(
-            {
-                "code": code,
-                "name": code.capitalize(),
-                "aggregation": aggregation,
-                "product_id": cls._service(f"{code} usage", company).id,
-                "company_id": company.id,
-                **values,
-            }
-        )
-
-    @classmethod
-    def _tenant(cls, external_id, partner, company=None, currency=None):
-        company = company or cls.company
-        return cls.env["usage.tenant"].create(
-            {
-                "external_id": external_id,
-                "partner_id": partner.id,
-                "company_id": company.id,
-                "currency_id": (currency or company.currency_id).id,
-            }
-        )
+    def _metric(cls, code, aggregation, company=None, prop=None):
+        """A metric invoiced with its own product (tests give products their taxes)."""
+        product = cls._service(f"{code} usage", company)
+        return cls._make_metric(code, aggregation, prop, company=company, product=product)
 
     @classmethod
     def _plan(cls, code, charges, fee=0.0, timing="in_arrears", company=None, currency=None):

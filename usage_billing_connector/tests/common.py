@@ -8,7 +8,40 @@ from ..core import signing
 EVENTS_URL = "/usage_billing/v1/events"
 
 
-class UsageApiCase(HttpCase):
+class UsageFixtures:
+    """Factories of the usage records every test suite of the two addons needs.
+
+    The class using it provides ``cls.company`` and, for metrics without an
+    explicit product, ``cls.product``.
+    """
+
+    @classmethod
+    def _make_tenant(cls, external_id, partner, company=None, currency=None):
+        company = company or cls.company
+        return cls.env["usage.tenant"].create(
+            {
+                "external_id": external_id,
+                "partner_id": partner.id,
+                "company_id": company.id,
+                "currency_id": (currency or company.currency_id).id,
+            }
+        )
+
+    @classmethod
+    def _make_metric(cls, code, aggregation, prop=None, company=None, product=None):
+        return cls.env["usage.metric"].create(
+            {
+                "code": code,
+                "name": code,
+                "aggregation": aggregation,
+                "unique_property": prop,
+                "product_id": (product or cls.product).id,
+                "company_id": (company or cls.company).id,
+            }
+        )
+
+
+class UsageApiCase(UsageFixtures, HttpCase):
     """A company with two tenants, two metrics and a signed API key."""
 
     secret = "test-secret-0123456789"
@@ -27,29 +60,6 @@ class UsageApiCase(HttpCase):
         cls.metric = cls._make_metric("api_calls", "sum")
         cls.users_metric = cls._make_metric("active_users", "unique_count", "user_id")
         cls.key = cls._make_key("key-test", cls.company)
-
-    @classmethod
-    def _make_tenant(cls, external_id, partner, company=None):
-        return cls.env["usage.tenant"].create(
-            {
-                "external_id": external_id,
-                "partner_id": partner.id,
-                "company_id": (company or cls.company).id,
-            }
-        )
-
-    @classmethod
-    def _make_metric(cls, code, aggregation, prop=None, company=None, product=None):
-        return cls.env["usage.metric"].create(
-            {
-                "code": code,
-                "name": code,
-                "aggregation": aggregation,
-                "unique_property": prop,
-                "product_id": (product or cls.product).id,
-                "company_id": (company or cls.company).id,
-            }
-        )
 
     @classmethod
     def _make_key(cls, key_id, company, secret=None, **values):

@@ -12,7 +12,7 @@ class TestBillingMultiCurrencyCompany(BillingCase):
         cls.company_b = cls.setup_other_company(name="Company B")["company"]
 
     def test_statement_and_invoice_use_the_tenant_currency(self):
-        tenant = self._tenant("eur-tenant", self.partner_b, currency=self.other_currency)
+        tenant = self._make_tenant("eur-tenant", self.partner_b, currency=self.other_currency)
         plan = self._plan(
             "eur-plan",
             [{"metric_id": self.calls.id, "unit_price": 0.125}],
@@ -31,7 +31,7 @@ class TestBillingMultiCurrencyCompany(BillingCase):
     def test_each_company_bills_its_own_tenants_and_users_see_only_theirs(self):
         calls_b = self._metric("calls", "sum", company=self.company_b)
         partner = self.env["res.partner"].create({"name": "B client", "company_id": False})
-        tenant_b = self._tenant("b1", partner, company=self.company_b)
+        tenant_b = self._make_tenant("b1", partner, company=self.company_b)
         plan_b = self._plan(
             "b-plan", [{"metric_id": calls_b.id, "unit_price": 1.0}], company=self.company_b
         )

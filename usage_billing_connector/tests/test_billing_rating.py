@@ -11,7 +11,7 @@ class TestBillingRating(BillingCase):
         """Bill ``quantities`` of ``metric`` for January on a fresh tenant and plan."""
         TestBillingRating._runs += 1
         metric = metric or self.calls
-        tenant = self._tenant(f"rate-{self._runs}", self.partner_a)
+        tenant = self._make_tenant(f"rate-{self._runs}", self.partner_a)
         plan = self._plan(f"p-{self._runs}", [{"metric_id": metric.id, **charge}])
         subscription = self.subscribe(plan, tenant=tenant)
         for quantity in quantities:

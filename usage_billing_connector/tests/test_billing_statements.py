@@ -92,7 +92,7 @@ class TestBillingStatements(BillingCase):
                 statement.copy({"name": "dup"})
 
     def test_cron_enqueues_one_job_per_subscription_with_an_identity_key(self):
-        other = self.subscribe(self.plan, tenant=self._tenant("t2", self.partner_b))
+        other = self.subscribe(self.plan, tenant=self._make_tenant("t2", self.partner_b))
         with trap_jobs() as trap, freeze_time("2026-02-01 00:00:01"):
             self.env["usage.billing.run"]._enqueue_closing_jobs()
             trap.assert_jobs_count(2)

@@ -1,24 +1,19 @@
 from odoo import api, fields, models
+from odoo.addons.usage_billing_connector.models.usage_metric import AGGREGATE_EXPRESSION
 from odoo.tools import float_round
 
 from ..core.account_status import build_account_status
 
 #: Current-period usage per (tenant, metric) for a set of periods, in one statement.
-#: Uses usage_event's (tenant_id, metric_id, occurred_at) index; one aggregate per
-#: metric aggregation kind, the same the billing run uses.
-USAGE_SQL = """
+#: Uses usage_event's (tenant_id, metric_id, occurred_at) index and the billing
+#: run's own aggregate expression.
+USAGE_SQL = f"""
 WITH periods AS (
     SELECT * FROM unnest(%(tenant_ids)s::int[], %(starts)s::timestamp[], %(ends)s::timestamp[])
         AS p(tenant_id, period_start, period_end)
 )
 SELECT p.tenant_id, p.period_start, e.metric_id,
-       CASE m.aggregation
-           WHEN 'max' THEN MAX(e.quantity)
-           WHEN 'count' THEN COUNT(*)
-           WHEN 'unique_count' THEN COUNT(DISTINCT e.properties ->> m.unique_property)
-           WHEN 'last' THEN (array_agg(e.quantity ORDER BY e.occurred_at DESC, e.id DESC))[1]
-           ELSE SUM(e.quantity)
-       END
+       {AGGREGATE_EXPRESSION}
   FROM periods p
   JOIN usage_event e
     ON e.tenant_id = p.tenant_id

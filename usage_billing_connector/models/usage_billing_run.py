@@ -7,21 +7,15 @@ from odoo import api, models
 from ..core import periods, statement_lines
 from ..core.pricing import PricingError, to_decimal
 from .usage_billing_params import get_int_param
+from .usage_metric import AGGREGATE_EXPRESSION
 from .usage_subscription import as_utc
 
 _logger = logging.getLogger(__name__)
 
 # One aggregate per metric over a time range, with the metric's own aggregation.
 # Quantities are read as text: Odoo's driver turns NUMERIC into float.
-AGGREGATE_SQL = """
-SELECT e.metric_id,
-       (CASE m.aggregation
-            WHEN 'sum' THEN sum(e.quantity)
-            WHEN 'max' THEN max(e.quantity)
-            WHEN 'count' THEN count(*)::numeric
-            WHEN 'unique_count' THEN count(DISTINCT e.properties ->> m.unique_property)::numeric
-            WHEN 'last' THEN (array_agg(e.quantity ORDER BY e.occurred_at DESC, e.id DESC))[1]
-        END)::text
+AGGREGATE_SQL = f"""
+SELECT e.metric_id, ({AGGREGATE_EXPRESSION})::text
   FROM usage_event e
   JOIN usage_metric m ON m.id = e.metric_id
  WHERE e.tenant_id = %(tenant_id)s

@@ -1,9 +1,11 @@
 from odoo import fields, models, tools
 from odoo.tools import SQL
 
+from .usage_metric import AGGREGATE_EXPRESSION
+
 # One row per statement line of usage: what the events say, what the statement
 # rated, what the invoice charges.  Both variances must be zero.
-RECONCILIATION_SQL = """
+RECONCILIATION_SQL = f"""
 SELECT l.id AS id,
        l.statement_id, s.tenant_id, s.company_id, s.currency_id, s.state AS statement_state,
        l.metric_id, l.kind, l.period_start, l.period_end,
@@ -33,14 +35,7 @@ SELECT l.id AS id,
            AND e.occurred_at >= l.period_start AND e.occurred_at < l.period_end
   ) quarantined ON TRUE
   LEFT JOIN LATERAL (
-        SELECT CASE m.aggregation
-                   WHEN 'sum' THEN sum(e.quantity)
-                   WHEN 'max' THEN max(e.quantity)
-                   WHEN 'count' THEN count(*)::numeric
-                   WHEN 'unique_count' THEN count(DISTINCT e.properties ->> m.unique_property)
-                   WHEN 'last' THEN
-                       (array_agg(e.quantity ORDER BY e.occurred_at DESC, e.id DESC))[1]
-               END AS quantity
+        SELECT {AGGREGATE_EXPRESSION} AS quantity
           FROM usage_event e
          WHERE e.tenant_id = s.tenant_id AND e.metric_id = l.metric_id
            AND e.occurred_at >= l.period_start AND e.occurred_at < l.period_end

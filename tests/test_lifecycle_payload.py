@@ -44,3 +44,30 @@ def test_invalid_events_are_rejected(overrides, code):
     parsed = parse_lifecycle_event(event(**overrides))
     assert isinstance(parsed, Rejection)
     assert parsed.code == code
+
+
+@pytest.mark.parametrize("field", ["event_id", "tenant", "plan", "effective_at", "type"])
+def test_unstorable_characters_reject_a_lifecycle_event(field):
+    parsed = parse_lifecycle_event(event(**{field: "x\x00"}))
+    assert parsed.code == "invalid_characters"
+    assert field in parsed.message
+    surrogate = parse_lifecycle_event(event(**{field: "\ud800"}))
+    assert surrogate.code == "invalid_characters"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "code"),
+    [
+        ({"seats": 2**31}, "invalid_seats"),
+        ({"seats": 10**30}, "invalid_seats"),
+        ({"tenant": "t" * 129}, "missing_field"),
+        ({"plan": "p" * 129}, "missing_field"),
+        ({"effective_at": "0001-01-01T00:00:00+00:01"}, "invalid_timestamp"),
+    ],
+)
+def test_values_the_database_cannot_hold_are_rejected(overrides, code):
+    assert parse_lifecycle_event(event(**overrides)).code == code
+
+
+def test_largest_seat_count_is_accepted():
+    assert parse_lifecycle_event(event(seats=2**31 - 1)).seats == 2**31 - 1

@@ -96,3 +96,123 @@ def test_repeats_in_a_batch_point_at_the_first_copy():
     parsed = payload.parse_events([event(), event(event_id="e-2"), event(quantity=6)])
     assert isinstance(parsed[2], Repeat)
     assert parsed[2].first_index == 0
+
+
+# ------------------------------------------------------------------ hostile input
+
+
+@pytest.mark.parametrize("field", ["event_id", "tenant", "metric", "timestamp", "quantity"])
+@pytest.mark.parametrize("bad", ["a\x00b", "a\ud800b", "\udfff"])
+def test_unstorable_characters_in_any_field_reject_the_event(field, bad):
+    parsed = payload.parse_event(event(**{field: bad}))
+    assert isinstance(parsed, Rejection)
+    assert parsed.code == "invalid_characters"
+    assert field in parsed.message
+    # The rejection never echoes an id that could not be logged or stored.
+    assert parsed.event_id == (None if field == "event_id" else "e-1")
+
+
+@pytest.mark.parametrize(
+    "properties",
+    [{"k": "v\x00"}, {"k\x00": 1}, {"k": ["\ud800"]}, {"k": {"\udbff": {"x": "y"}}}],
+)
+def test_unstorable_characters_in_properties_reject_the_event(properties):
+    parsed = payload.parse_event(event(properties=properties))
+    assert (parsed.code, parsed.event_id) == ("invalid_characters", "e-1")
+
+
+def test_properties_nesting_and_size_are_bounded():
+    nested = {"v": 1}
+    for _ in range(payload.MAX_PROPERTIES_DEPTH - 1):
+        nested = {"n": nested}
+    assert isinstance(payload.parse_event(event(properties=nested)), UsageEvent)
+    too_deep = payload.parse_event(event(properties={"n": nested}))
+    assert (too_deep.code, too_deep.event_id) == ("invalid_properties", "e-1")
+    assert "nested deeper than 8" in too_deep.message
+    big = {"s": "x" * payload.MAX_PROPERTIES_BYTES}
+    assert payload.parse_event(event(properties=big)).code == "invalid_properties"
+    fits = {"s": "é" * ((payload.MAX_PROPERTIES_BYTES - 8) // 2)}  # 2 bytes each in UTF-8
+    assert isinstance(payload.parse_event(event(properties=fits)), UsageEvent)
+
+
+def test_property_numbers_stay_exact_or_are_refused():
+    parsed = payload.parse_body(
+        b'{"events": [{"properties": {"id": 123456789012345678901234567890, "r": 0.5,'
+        b' "neg": -0, "e": 1e2}}]}',
+        10,
+    )
+    properties = payload.parse_event(event(properties=parsed[0]["properties"])).properties
+    assert properties == {"id": 123456789012345678901234567890, "r": 0.5, "neg": 0, "e": 100}
+    assert type(properties["e"]) is int
+    for huge in (b"1e309", b"-1.5e400"):
+        raw = payload.parse_body(b'{"events": [{"properties": {"x": %s}}]}' % huge, 10)
+        assert payload.parse_event(event(properties=raw[0]["properties"])).code == (
+            "invalid_properties"
+        )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"events": [{"quantity": NaN}]}',
+        b'{"events": [{"quantity": Infinity}]}',
+        b'{"events": [{"quantity": -Infinity}]}',
+        '{"events": []}'.encode("utf-16"),
+        '{"events": []}'.encode("utf-32"),
+        b'{"events": ["\xc3\x28"]}',
+        b"[" * 100 + b"]" * 100,
+        b'{"events": [' + b"[" * 5000 + b"]" * 5000 + b"]}",
+        b'{"events": [{"quantity": ' + b"9" * 5000 + b"}]}",
+    ],
+)
+def test_bodies_that_are_not_plain_utf8_json_fail_with_400(body):
+    with pytest.raises(BatchError) as err:
+        payload.parse_body(body, max_events=10)
+    assert (err.value.status, err.value.code) == (400, "invalid_json")
+    assert err.value.message
+
+
+def test_utf8_byte_order_mark_is_ignored():
+    assert payload.parse_body(b'\xef\xbb\xbf{"events": [1]}', 10) == [1]
+
+
+@pytest.mark.parametrize(
+    ("quantity", "accepted"),
+    [
+        (" 7.5\t", True),
+        ("١٢٣", False),  # Arabic-Indic digits: Decimal() would take them
+        ("1e3", False),
+        ("+1", False),
+        ("1.", False),
+        (".5", False),
+        ("0x10", False),
+        ("1_000", False),
+    ],
+)
+def test_quantity_strings_are_plain_ascii_decimals(quantity, accepted):
+    parsed = payload.parse_event(event(quantity=quantity))
+    assert isinstance(parsed, UsageEvent) is accepted
+    if not accepted:
+        assert parsed.code == "invalid_quantity"
+
+
+@pytest.mark.parametrize(
+    "timestamp",
+    [
+        "0001-01-01T00:30:00+01:00",  # before year 1 in UTC
+        "9999-12-31T23:59:59-23:59",  # after year 9999 in UTC
+        "２０２６-01-15T10:00:00Z",  # full-width digits
+        "2026-01-15T10:00:00Z\n",
+    ],
+)
+def test_out_of_range_or_non_ascii_timestamps_are_rejected(timestamp):
+    parsed = payload.parse_event(event(timestamp=timestamp))
+    assert parsed.code == "invalid_timestamp"
+
+
+def test_rejections_echo_only_storable_ids():
+    assert payload.raw_event_id({"event_id": "ok"}) == "ok"
+    assert payload.raw_event_id({"event_id": "x" * 129}) is None
+    assert payload.raw_event_id({"event_id": "a\x00"}) is None
+    assert payload.raw_event_id({"event_id": 5}) is None
+    assert payload.raw_event_id("not a dict") is None

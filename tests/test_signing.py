@@ -45,3 +45,35 @@ def test_malformed_headers_are_invalid_signatures(header):
     with pytest.raises(signing.SignatureError) as err:
         signing.verify(header, BODY, ["s"], now=1000, tolerance=300)
     assert err.value.code == "invalid_signature"
+
+
+@pytest.mark.parametrize("position", [0, 8, 31, 63])
+def test_a_signature_differing_in_any_one_character_is_refused(position):
+    good = signing.compute("s3cret", 1000, BODY)
+    flipped = good[:position] + ("0" if good[position] != "0" else "1") + good[position + 1 :]
+    with pytest.raises(signing.SignatureError) as err:
+        signing.verify(f"t=1000,v1={flipped}", BODY, ["s3cret"], now=1000, tolerance=300)
+    assert err.value.code == "invalid_signature"
+
+
+@pytest.mark.parametrize(
+    "candidate",
+    ["é" * 64, "\x00" * 64, "g" * 64, "ab", "0" * 65],
+)
+def test_signatures_that_are_not_hex_digests_never_crash(candidate):
+    with pytest.raises(signing.SignatureError) as err:
+        signing.verify(f"t=1000,v1={candidate}", BODY, ["s"], now=1000, tolerance=300)
+    assert err.value.code == "invalid_signature"
+
+
+@pytest.mark.parametrize("timestamp", ["١٠٠٠", "-1000", "+1000", " ", "1e3"])
+def test_timestamps_must_be_ascii_digits(timestamp):
+    good = signing.compute("s", 1000, BODY)
+    with pytest.raises(signing.SignatureError) as err:
+        signing.verify(f"t={timestamp},v1={good}", BODY, ["s"], now=1000, tolerance=300)
+    assert err.value.code == "invalid_signature"
+
+
+def test_uppercase_hex_signature_is_accepted():
+    good = signing.compute("s", 1000, BODY).upper()
+    assert signing.verify(f"t=1000,v1={good}", BODY, ["s"], now=1000, tolerance=300)

@@ -458,3 +458,48 @@ def test_cli_bad_line_exits_2_after_sending_the_batches_before_it(
     assert usage_client.main(cli(api, "--batch-size", "2", str(path))) == 2
     assert "e.jsonl:4: not valid JSON" in capsys.readouterr().err
     assert set(api.stored) == {"ev-0", "ev-1"}
+
+
+# ------------------------------------------------------------------ hostile input
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('{"quantity": NaN}\n', "e.jsonl:1: not valid JSON"),
+        ('{"quantity": Infinity}\n', "e.jsonl:1: not valid JSON"),
+        ('{"a": ' + "[" * 2000 + "]" * 2000 + "}\n", "e.jsonl:1: not valid JSON"),
+        ('{"properties": {"x": 1e309}}\n', "e.jsonl:1: the number 1E\\+309 is beyond"),
+    ],
+)
+def test_jsonl_lines_the_api_cannot_take_are_input_errors(text, message):
+    with pytest.raises(usage_client.InputError, match=message):
+        list(usage_client.read_jsonl(io.StringIO(text), "e.jsonl"))
+
+
+def test_csv_properties_are_read_with_the_same_rules():
+    text = CSV_TEXT.replace('"{""user_id"": ""u1""}"', '"{""x"": NaN}"')
+    with pytest.raises(usage_client.InputError, match=r"x\.csv:2: properties is not JSON"):
+        list(usage_client.read_csv(io.StringIO(text), "x.csv"))
+    text = CSV_TEXT.replace('"{""user_id"": ""u1""}"', '"{""x"": 1e400}"')
+    with pytest.raises(usage_client.InputError, match=r"x\.csv:2: properties: the number"):
+        list(usage_client.read_csv(io.StringIO(text), "x.csv"))
+
+
+def test_lone_surrogates_and_nul_reach_the_server_as_escapes():
+    """The server rejects that one event (invalid_characters), not the batch."""
+    (event,) = usage_client.read_jsonl(io.StringIO('{"event_id": "a\\ud800", "t": "b\\u0000"}\n'))
+    body = usage_client.encode_body([event, {"event_id": "é"}])
+    assert b"\\ud800" in body and b"\\u0000" in body
+    assert json.loads(body)["events"][1]["event_id"] == "é"
+    plain = usage_client.encode_body([{"event_id": "é"}])
+    assert "é".encode() in plain, "UTF-8 as is when it can be"
+
+
+def test_cli_file_that_is_not_utf8_exits_2(api, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("USAGE_SECRET", SECRET)
+    path = tmp_path / "e.jsonl"
+    path.write_bytes('{"event_id": "x"}\n'.encode("utf-16"))
+    assert usage_client.main(cli(api, str(path))) == 2
+    assert "is not UTF-8 text" in capsys.readouterr().err
+    assert not api.requests

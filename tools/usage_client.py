@@ -53,6 +53,7 @@ if _ADDON not in sys.modules:
     sys.modules[_ADDON] = _package
 
 from usage_billing_connector.core.signing import sign_header  # noqa: E402
+from usage_billing_connector.core.untrusted_json import UntrustedJsonError, decode  # noqa: E402
 
 EVENTS_PATH = "/usage_billing/v1/events"
 CSV_REQUIRED = ("event_id", "tenant", "metric", "quantity", "timestamp")
@@ -271,10 +272,24 @@ def _json_default(value):
 
 
 def encode_body(events):
-    """The exact bytes that are signed and sent (compact, UTF-8)."""
-    return json.dumps(
-        {"events": events}, separators=(",", ":"), ensure_ascii=False, default=_json_default
-    ).encode()
+    """The exact bytes that are signed and sent (compact, UTF-8).
+
+    A lone surrogate (JSON may spell one, UTF-8 cannot) is sent as its ``\\u``
+    escape, so the server rejects that one event instead of the batch.
+    """
+    text = json.dumps(
+        {"events": events},
+        separators=(",", ":"),
+        ensure_ascii=False,
+        allow_nan=False,
+        default=_json_default,
+    )
+    try:
+        return text.encode()
+    except UnicodeEncodeError:
+        return json.dumps(
+            {"events": events}, separators=(",", ":"), allow_nan=False, default=_json_default
+        ).encode()
 
 
 def _error_of(response):
@@ -336,7 +351,10 @@ class InputError(ValueError):
 
 def _floats(value):
     if isinstance(value, Decimal):
-        return float(value)
+        number = float(value)
+        if number in (float("inf"), float("-inf")):
+            raise InputError(f"the number {value} is beyond the range of a double")
+        return number
     if isinstance(value, dict):
         return {key: _floats(item) for key, item in value.items()}
     if isinstance(value, list):
@@ -363,12 +381,15 @@ def read_jsonl(stream, name="<stdin>"):
         if not line.strip():
             continue
         try:
-            event = json.loads(line, parse_float=Decimal)
-        except ValueError as exc:
-            raise InputError(f"{name}:{number}: not valid JSON: {exc}") from None
+            event = decode(line)
+        except UntrustedJsonError as exc:
+            raise InputError(f"{name}:{number}: not valid JSON: {exc.message}") from None
         if not isinstance(event, dict):
             raise InputError(f"{name}:{number}: each line must be a JSON object")
-        yield _exact_quantity(event)
+        try:
+            yield _exact_quantity(event)
+        except InputError as exc:
+            raise InputError(f"{name}:{number}: {exc}") from None
 
 
 def read_csv(stream, name="<stdin>"):
@@ -400,9 +421,13 @@ def read_csv(stream, name="<stdin>"):
         text = (row.get("properties") or "").strip()
         if text:
             try:
-                properties = json.loads(text)
-            except ValueError as exc:
-                raise InputError(f"{name}:{number}: properties is not JSON: {exc}") from None
+                properties = _floats(decode(text))
+            except UntrustedJsonError as exc:
+                raise InputError(
+                    f"{name}:{number}: properties is not JSON: {exc.message}"
+                ) from None
+            except InputError as exc:
+                raise InputError(f"{name}:{number}: properties: {exc}") from None
             if not isinstance(properties, dict):
                 raise InputError(f"{name}:{number}: properties must be a JSON object")
             event["properties"] = properties
@@ -499,6 +524,9 @@ def main(argv=None, *, session=None, sleep=time.sleep, stdin=None, stdout=None, 
             fmt = detect_format(args.file, args.format)
             with open(args.file, encoding="utf-8-sig", newline="") as stream:
                 summary = client.send(read_events(stream, fmt, args.file))
+    except UnicodeDecodeError as exc:
+        print(f"error: {args.file} is not UTF-8 text: {exc}", file=stderr)
+        return 2
     except (InputError, OSError) as exc:
         # Batches before the bad line were sent; sending the file again once
         # fixed is safe: those events come back as duplicates.

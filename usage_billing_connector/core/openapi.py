@@ -2,6 +2,14 @@
 
 import copy
 
+from .lifecycle_payload import MAX_SEATS
+from .payload import MAX_PROPERTIES_BYTES, MAX_PROPERTIES_DEPTH
+
+NO_NUL = (
+    "Strings anywhere in an event must not contain U+0000 or a lone surrogate "
+    "(the event is rejected with invalid_characters)."
+)
+
 ERROR = {
     "type": "object",
     "required": ["error"],
@@ -16,19 +24,35 @@ ERROR = {
 
 USAGE_EVENT = {
     "type": "object",
+    "description": NO_NUL,
     "required": ["event_id", "tenant", "metric", "quantity", "timestamp"],
     "properties": {
         "event_id": {"type": "string", "minLength": 1, "maxLength": 128},
-        "tenant": {"type": "string", "description": "External tenant id"},
-        "metric": {"type": "string", "description": "Metric code"},
+        "tenant": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 128,
+            "description": "External tenant id",
+        },
+        "metric": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 128,
+            "description": "Metric code",
+        },
         "quantity": {
             "oneOf": [
                 {"type": "number", "minimum": 0},
-                {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*$"},
+                {"type": "string", "pattern": r"^[ \t]*[0-9]+(\.[0-9]+)?[ \t]*$"},
             ]
         },
         "timestamp": {"type": "string", "format": "date-time"},
-        "properties": {"type": "object"},
+        "properties": {
+            "type": "object",
+            "description": f"Free-form attributes, stored as sent: nested at most "
+            f"{MAX_PROPERTIES_DEPTH} levels, at most {MAX_PROPERTIES_BYTES} bytes as compact "
+            "UTF-8 JSON, numbers within the range of a double (else invalid_properties).",
+        },
     },
 }
 
@@ -79,7 +103,7 @@ SIGNED_HEADERS = [
 
 def _error_responses():
     described = {
-        "400": "Malformed body, too many events",
+        "400": "Malformed body (not UTF-8 JSON, nested deeper than 64 levels), too many events",
         "401": "Unknown key, bad or stale signature",
         "413": "Body too large",
         "415": "Content-Type is not application/json",
@@ -131,10 +155,15 @@ def _batch_operation(summary, event_schema):
 
 LIFECYCLE_EVENT = {
     "type": "object",
+    "description": NO_NUL
+    + " Events may arrive in any order: the subscription follows its latest effective "
+    "change; a change inside a period that already has a statement is rejected "
+    "(period_closed); a plan must have a price list in the tenant's currency "
+    "(currency_mismatch).",
     "required": ["event_id", "tenant", "type", "effective_at"],
     "properties": {
         "event_id": {"type": "string", "minLength": 1, "maxLength": 128},
-        "tenant": {"type": "string"},
+        "tenant": {"type": "string", "minLength": 1, "maxLength": 128},
         "type": {
             "enum": [
                 "activated",
@@ -145,8 +174,13 @@ LIFECYCLE_EVENT = {
                 "cancelled",
             ]
         },
-        "plan": {"type": "string", "description": "Plan code (activated, plan_changed)"},
-        "seats": {"type": "integer", "minimum": 0},
+        "plan": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 128,
+            "description": "Plan code (activated, plan_changed)",
+        },
+        "seats": {"type": "integer", "minimum": 0, "maximum": MAX_SEATS},
         "effective_at": {"type": "string", "format": "date-time"},
     },
 }

@@ -4,6 +4,12 @@ A request body is ``{"events": [...]}``.  A malformed *batch* fails the whole
 request (``BatchError``); a malformed *event* only rejects that event
 (``Rejection``), the others go on.  Quantities stay exact: the body is parsed
 with ``parse_float=Decimal`` and decimal strings are accepted.
+
+Limits of an event (documented in the OpenAPI description): ``event_id``,
+``tenant`` and ``metric`` of at most 128 characters; ``properties`` an object
+nested at most ``MAX_PROPERTIES_DEPTH`` levels, at most ``MAX_PROPERTIES_BYTES``
+bytes once serialized, its numbers within the range of a double; no string
+anywhere holds a NUL character or a lone surrogate (``invalid_characters``).
 """
 
 import functools
@@ -14,13 +20,22 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 
+from .untrusted_json import UntrustedJsonError, check_depth, check_text, check_tree_text, decode
+
 MAX_EVENT_ID_LENGTH = 128
 MAX_REF_LENGTH = 128
+MAX_PROPERTIES_DEPTH = 8
+MAX_PROPERTIES_BYTES = 16384
 QUANTITY_DECIMALS = 9
 QUANTITY_MAX = Decimal(10) ** 18
+QUANTITY_TEXT_RE = re.compile(r"^[0-9]+(\.[0-9]+)?\Z")
 RFC3339_RE = re.compile(
-    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?"
+    r"([Zz]|[+-][0-9]{2}:[0-9]{2})\Z"
 )
+#: Property numbers beyond a double's range are refused rather than stored as
+#: infinity (or as integers of thousands of digits); integers stay exact.
+_DOUBLE_MAX = Decimal("1.7976931348623157e308")
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
@@ -72,9 +87,9 @@ class UsageEvent:
 def parse_body(body, max_events):
     """Decode the JSON body and return the raw event list."""
     try:
-        data = json.loads(body, parse_float=Decimal)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise BatchError(400, "invalid_json", f"Body is not valid JSON: {exc}") from None
+        data = decode(body)
+    except UntrustedJsonError as exc:
+        raise BatchError(400, exc.code, exc.message) from None
     if not isinstance(data, dict) or not isinstance(data.get("events"), list):
         raise BatchError(400, "invalid_request", 'Body must be an object {"events": [...]}.')
     events = data["events"]
@@ -88,15 +103,25 @@ def parse_body(body, max_events):
 
 
 def raw_event_id(raw):
+    """The ``event_id`` to echo in a rejection: only one that can be stored and logged."""
     event_id = raw.get("event_id") if isinstance(raw, dict) else None
-    return event_id if isinstance(event_id, str) else None
+    if not isinstance(event_id, str) or len(event_id) > MAX_EVENT_ID_LENGTH:
+        return None
+    try:
+        return check_text(event_id, "event_id")
+    except UntrustedJsonError:
+        return None
 
 
 def parse_quantity(value):
     if isinstance(value, bool) or not isinstance(value, int | Decimal | str):
         raise ValueError("quantity must be a number or a decimal string")
+    if isinstance(value, str):
+        value = value.strip(" \t")
+        if not QUANTITY_TEXT_RE.match(value):
+            raise ValueError("quantity is not a decimal number (digits, an optional fraction)")
     try:
-        quantity = Decimal(value.strip()) if isinstance(value, str) else Decimal(value)
+        quantity = Decimal(value)
     except InvalidOperation:
         raise ValueError("quantity is not a decimal number") from None
     if not quantity.is_finite():
@@ -123,10 +148,11 @@ def parse_timestamp(value):
         digits = re.match(r"\d+", rest).group()
         text = f"{main}.{digits[:6].ljust(6, '0')}{rest[len(digits) :]}"
     try:
-        moment = datetime.fromisoformat(text)
+        return datetime.fromisoformat(text).astimezone(timezone.utc)
     except ValueError as exc:
         raise ValueError(f"timestamp is not a valid date: {exc}") from None
-    return moment.astimezone(timezone.utc)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00 is before year 1 in UTC
+        raise ValueError("timestamp is out of range once converted to UTC") from None
 
 
 def _require_ref(raw, name):
@@ -136,6 +162,36 @@ def _require_ref(raw, name):
     if len(value) > MAX_REF_LENGTH:
         raise ValueError(f"{name} is longer than {MAX_REF_LENGTH} characters")
     return value
+
+
+def storable_strings(raw, names):
+    """``invalid_characters`` rejection message for the first named string field, if any."""
+    for name in names:
+        value = raw.get(name)
+        if isinstance(value, str):
+            try:
+                check_text(value, name)
+            except UntrustedJsonError as exc:
+                return exc.message
+    return None
+
+
+def parse_properties(value):
+    """``properties`` as stored: a plain JSON object within the documented limits."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise UntrustedJsonError("invalid_properties", "properties must be a JSON object.")
+    check_depth(value, MAX_PROPERTIES_DEPTH, "invalid_properties", "properties")
+    check_tree_text(value, "properties")
+    plain = _plain(value)
+    size = len(json.dumps(plain, separators=(",", ":"), ensure_ascii=False).encode())
+    if size > MAX_PROPERTIES_BYTES:
+        raise UntrustedJsonError(
+            "invalid_properties",
+            f"properties take {size} bytes as JSON; at most {MAX_PROPERTIES_BYTES} are stored.",
+        )
+    return plain
 
 
 def parse_event(raw):
@@ -149,6 +205,9 @@ def parse_event(raw):
             "invalid_event_id",
             f"event_id must be a string of 1 to {MAX_EVENT_ID_LENGTH} characters.",
         )
+    unstorable = storable_strings(raw, ("event_id", "tenant", "metric", "timestamp", "quantity"))
+    if unstorable:
+        return Rejection(raw_event_id(raw), "invalid_characters", unstorable)
     checks = (
         ("missing_field", lambda: _require_ref(raw, "tenant")),
         ("missing_field", lambda: _require_ref(raw, "metric")),
@@ -161,19 +220,25 @@ def parse_event(raw):
             values.append(check())
         except ValueError as exc:
             return Rejection(event_id, code, str(exc))
-    properties = raw.get("properties", {})
-    if properties is None:
-        properties = {}
-    if not isinstance(properties, dict):
-        return Rejection(event_id, "invalid_properties", "properties must be a JSON object.")
+    try:
+        properties = parse_properties(raw.get("properties"))
+    except UntrustedJsonError as exc:
+        return Rejection(event_id, exc.code, exc.message)
     tenant, metric, quantity, occurred_at = values
-    return UsageEvent(event_id, tenant, metric, quantity, occurred_at, _plain(properties))
+    return UsageEvent(event_id, tenant, metric, quantity, occurred_at, properties)
 
 
 def _plain(value):
-    """Decimals from ``parse_float`` back to JSON-friendly numbers for storage."""
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
+    """Numbers as JSON-friendly ``int``/``float`` for storage (see ``_DOUBLE_MAX``)."""
+    if isinstance(value, int | Decimal) and not isinstance(value, bool):
+        number = Decimal(value)
+        if abs(number) > _DOUBLE_MAX:
+            raise UntrustedJsonError(
+                "invalid_properties", "properties hold a number beyond the range of a double."
+            )
+        if number == number.to_integral_value():
+            return int(number)
+        return float(number)
     if isinstance(value, dict):
         return {key: _plain(item) for key, item in value.items()}
     if isinstance(value, list):

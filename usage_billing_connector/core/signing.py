@@ -7,9 +7,13 @@ entries let a client sign with an old and a new secret while a key is rotated.
 
 import hashlib
 import hmac
+import re
 from dataclasses import dataclass
 
 SCHEME = "v1"
+#: A v1 signature is the lowercase hex of a SHA-256 digest; anything else cannot
+#: match and is ignored (``hmac.compare_digest`` refuses non-ASCII text).
+_HEX_DIGEST_RE = re.compile(r"^[0-9a-f]{64}\Z")
 
 
 class SignatureError(Exception):
@@ -50,12 +54,11 @@ def parse_header(header):
         if not sep:
             continue
         if key == "t":
-            try:
-                timestamp = int(value)
-            except ValueError:
+            if not value.isascii() or not value.isdigit():
                 message = "Signature timestamp is not an integer."
-                raise SignatureError("invalid_signature", message) from None
-        elif key == SCHEME and value:
+                raise SignatureError("invalid_signature", message)
+            timestamp = int(value)
+        elif key == SCHEME and _HEX_DIGEST_RE.match(value.strip().lower()):
             signatures.append(value.strip().lower())
     if timestamp is None or not signatures:
         raise SignatureError(

@@ -1,3 +1,4 @@
+import re
 import time
 from datetime import timedelta
 
@@ -9,6 +10,9 @@ from ..core.secrets_box import generate_secret, mask
 from .secrets_config import secrets_box
 
 SECTION = "usage_billing"
+#: What a key id sent in ``X-Usage-Key`` may look like (printable ASCII): anything
+#: else is unknown without a query (a NUL would not even reach PostgreSQL).
+KEY_ID_RE = re.compile(r"^[\x21-\x7e]{1,128}\Z")
 
 
 class UsageApiKey(models.Model):
@@ -118,7 +122,9 @@ class UsageApiKey(models.Model):
         """Return the active key whose secret signed ``body``, else raise SignatureError."""
         # sudo: called by the auth='none' endpoint before any user is known; the
         # caller proves who it is with the signature checked right below.
-        key = self.sudo().search([("key_id", "=", key_id or "")], limit=1) if key_id else None
+        key = None
+        if key_id and KEY_ID_RE.match(key_id):
+            key = self.sudo().search([("key_id", "=", key_id)], limit=1)
         if not key:
             raise signing.SignatureError("unknown_key", "Unknown or inactive API key.")
         secrets = key._valid_secrets(fields.Datetime.now())

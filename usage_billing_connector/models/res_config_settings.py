@@ -1,6 +1,7 @@
-from odoo import fields, models
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
 
-from .usage_billing_params import DEFAULTS, get_bool_param
+from .usage_billing_params import DEFAULTS, MINIMUMS, get_bool_param
 
 
 class ResConfigSettings(models.TransientModel):
@@ -46,6 +47,20 @@ class ResConfigSettings(models.TransientModel):
         config_parameter="usage_billing.late_usage_policy",
         default=DEFAULTS["late_usage_policy"],
     )
+
+    @api.constrains(*(f"usage_billing_{name}" for name in MINIMUMS))
+    def _check_usage_billing_limits(self):
+        for settings in self:
+            for name, minimum in MINIMUMS.items():
+                field = settings._fields[f"usage_billing_{name}"]
+                if settings[field.name] < minimum:
+                    raise ValidationError(
+                        _(
+                            "%(setting)s must be at least %(minimum)s.",
+                            setting=field.string,
+                            minimum=minimum,
+                        )
+                    )
 
     # A Boolean stored as config_parameter is unset (False) by default, and the
     # default here is True: store it explicitly as "True"/"False".

@@ -12,14 +12,26 @@ DEFAULTS = {
 }
 
 
+#: Smallest value that keeps the API usable (a parameter edited below it in the
+#: technical menu falls back to the default; the Settings form refuses it).
+MINIMUMS = {
+    "signature_tolerance": 1,
+    "max_events": 1,
+    "max_body_bytes": 256,
+    "rate_limit": 0,
+    "log_retention_days": 1,
+}
+
+
 def get_int_param(env, name):
     # sudo: settings are read by the public ingestion endpoint, which has no user.
     value = env["ir.config_parameter"].sudo().get_param(f"usage_billing.{name}")
     try:
         # get_param answers False for a missing parameter, and int(False) is 0.
-        return int(value) if value not in (False, None, "") else DEFAULTS[name]
+        number = int(value) if value not in (False, None, "") else DEFAULTS[name]
     except ValueError:
         return DEFAULTS[name]
+    return number if number >= MINIMUMS.get(name, number) else DEFAULTS[name]
 
 
 def get_bool_param(env, name):

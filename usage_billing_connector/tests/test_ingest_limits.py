@@ -72,3 +72,20 @@ class TestIngestLimits(UsageApiCase):
         self.env["usage.ingest.log"]._cron_purge()
         self.assertEqual(logs.exists().mapped("duplicates"), [0])
         self.assertEqual(len(logs.exists()), 1)
+
+    def test_settings_refuse_values_that_would_break_the_api(self):
+        from odoo.exceptions import ValidationError  # noqa: PLC0415
+
+        for field, value in (
+            ("usage_billing_max_events", 0),
+            ("usage_billing_max_body_bytes", 100),
+            ("usage_billing_signature_tolerance", -5),
+            ("usage_billing_log_retention_days", 0),
+        ):
+            with self.subTest(field=field), self.assertRaises(ValidationError):
+                self.env["res.config.settings"].create({field: value})
+        # Edited below the minimum behind the form's back: the default applies.
+        self.env["ir.config_parameter"].set_param("usage_billing.max_events", "-3")
+        response, body = self.post_events([self.event("still-fine")])
+        self.assertEqual(response.status_code, 200, response.text)
+        self.assertEqual(body["accepted"], 1)

@@ -66,11 +66,19 @@ class UsageBillingRun(models.AbstractModel):
         now = self._now()
         # sudo: the billing cron closes the periods of every company, whatever
         # companies the cron's user happens to be allowed in.
-        due = []
+        due, mismatched = [], []
         for subscription in self.env["usage.subscription"].sudo().search([], order="id"):
             periods_due = subscription._due_periods(now)
-            if periods_due:
+            if periods_due and subscription.currency_mismatch:
+                mismatched.append(subscription.display_name)
+            elif periods_due:
                 due.append((subscription, periods_due[0]))
+        if mismatched:
+            _logger.warning(
+                "Not billed, plan and tenant currencies differ (filter 'Currency mismatch' on "
+                "subscriptions): %s",
+                ", ".join(mismatched),
+            )
         return due
 
     @api.model

@@ -1,6 +1,8 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
+from ..exceptions import SubscriptionChangeError
+
 # Fields whose change alters what a customer is charged: frozen once invoiced.
 PRICING_FIELDS = {
     "currency_id",
@@ -49,11 +51,16 @@ class UsagePlan(models.Model):
     charge_ids = fields.One2many("usage.plan.charge", "plan_id", string="Usage charges", copy=True)
     is_invoiced = fields.Boolean(compute="_compute_is_invoiced")
 
+    # One price list per currency: the same plan code may be offered in several
+    # currencies, each with its own versions, so no customer is billed in a
+    # currency its plan is not priced in.
     _code_version_uniq = models.Constraint(
-        "UNIQUE(company_id, code, version)", "A plan code has one row per version and company."
+        "UNIQUE(company_id, code, currency_id, version)",
+        "A plan code has one row per version, currency and company.",
     )
     _one_active_version = models.UniqueIndex(
-        "(company_id, code) WHERE active", "Only one version of a plan can be active."
+        "(company_id, code, currency_id) WHERE active",
+        "Only one version of a plan's price list in a currency can be active.",
     )
 
     @api.depends("code", "name", "version")
@@ -104,7 +111,7 @@ class UsagePlan(models.Model):
             {"version": self.version + 1, "previous_version_id": self.id, "active": True}
         )
         subscriptions = self.env["usage.subscription"].search([("plan_id", "=", self.id)])
-        subscriptions.write({"plan_id": new.id})
+        subscriptions._switch_plan_version(new)
         return {
             "type": "ir.actions.act_window",
             "res_model": "usage.plan",
@@ -113,5 +120,33 @@ class UsagePlan(models.Model):
         }
 
     @api.model
-    def _current_for_code(self, code, company):
-        return self.search([("code", "=", code), ("company_id", "=", company.id)], limit=1)
+    def _current_for_code(self, code, company, currency=None):
+        domain = [("code", "=", code), ("company_id", "=", company.id)]
+        if currency:
+            domain.append(("currency_id", "=", currency.id))
+        return self.search(domain, limit=1)
+
+    @api.model
+    def _for_tenant(self, code, tenant):
+        """The active price list of plan ``code`` in the tenant's currency, else a rejection."""
+        plan = self._current_for_code(code, tenant.company_id, tenant.currency_id)
+        if plan:
+            return plan
+        other = self._current_for_code(code, tenant.company_id)
+        if other:
+            raise SubscriptionChangeError(
+                "currency_mismatch",
+                _(
+                    "Plan %(code)s has no price list in %(currency)s, the currency of tenant "
+                    "%(tenant)s (it is priced in %(others)s).",
+                    code=code,
+                    currency=tenant.currency_id.name,
+                    tenant=tenant.external_id,
+                    others=", ".join(
+                        self.search(
+                            [("code", "=", code), ("company_id", "=", tenant.company_id.id)]
+                        ).currency_id.mapped("name")
+                    ),
+                ),
+            )
+        raise SubscriptionChangeError("unknown_plan", f"No active plan with code {code}.")

@@ -1,8 +1,11 @@
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 
+from ..core import subscription_history
 from ..core.ingestion import DUPLICATE, IDEMPOTENCY_CONFLICT, count, result
 from ..core.lifecycle_payload import parse_lifecycle_event
 from ..core.payload import Rejection
+from ..exceptions import SubscriptionChangeError
 from .usage_subscription import STATES
 
 CHANGE_TYPES = [
@@ -16,7 +19,12 @@ CHANGE_TYPES = [
 
 
 class UsageSubscriptionChange(models.Model):
-    """The subscription's state from ``effective_at`` on: the history proration reads."""
+    """One lifecycle change and the subscription's state from ``effective_at`` on.
+
+    ``requested_*`` is what the change asked for; ``plan_id``, ``seats`` and
+    ``state`` are the state in force after it, replayed from the whole history in
+    effective order (``core.subscription_history``): the history proration reads.
+    """
 
     _name = "usage.subscription.change"
     _description = "Usage Subscription Change"
@@ -29,9 +37,13 @@ class UsageSubscriptionChange(models.Model):
     company_id = fields.Many2one("res.company", required=True, index=True)
     change_type = fields.Selection(CHANGE_TYPES, required=True)
     effective_at = fields.Datetime(required=True)
-    plan_id = fields.Many2one("usage.plan", required=True)
-    seats = fields.Integer(required=True)
-    state = fields.Selection(STATES, required=True)
+    requested_plan_id = fields.Many2one("usage.plan", readonly=True)
+    requested_seats = fields.Integer(readonly=True)
+    sets_seats = fields.Boolean(readonly=True, help="The change sets the number of seats.")
+    requested_state = fields.Selection(STATES, readonly=True)
+    plan_id = fields.Many2one("usage.plan", required=True, string="Plan in force")
+    seats = fields.Integer(required=True, string="Seats in force")
+    state = fields.Selection(STATES, required=True, string="State in force")
     event_id = fields.Char(string="Event ID", help="Lifecycle event that made this change.")
     request_id = fields.Char(help="API request that carried the lifecycle event.")
     payload_hash = fields.Char()
@@ -39,6 +51,19 @@ class UsageSubscriptionChange(models.Model):
     _company_event_uniq = models.Constraint(
         "UNIQUE(company_id, event_id)", "A lifecycle event_id is applied once per company."
     )
+
+    def _as_history(self):
+        """The changes as the pure replay sees them (plan records as plan keys)."""
+        return [
+            subscription_history.Change(
+                effective_at=change.effective_at,
+                sequence=change.id,
+                plan=change.requested_plan_id or None,
+                seats=change.requested_seats if change.sets_seats else None,
+                state=change.requested_state or None,
+            )
+            for change in self
+        ]
 
     @api.model
     def _ingest_batch(self, api_key, raw_events, request_id):
@@ -52,8 +77,10 @@ class UsageSubscriptionChange(models.Model):
             try:
                 with self.env.cr.savepoint():
                     results.append(self._apply_event(api_key, event, request_id))
-            except LifecycleError as exc:
+            except SubscriptionChangeError as exc:
                 results.append(result(event.event_id, "rejected", (exc.code, exc.message)))
+            except UserError as exc:  # any other business rule (a constraint of a model)
+                results.append(result(event.event_id, "rejected", ("invalid_change", str(exc))))
         return results, count(results)
 
     def _apply_event(self, api_key, event, request_id):
@@ -73,43 +100,26 @@ class UsageSubscriptionChange(models.Model):
         )
         allowed = api_key._allowed_tenant_ids()
         if not tenant or (allowed is not None and tenant.id not in allowed):
-            raise LifecycleError("unknown_tenant", "No tenant with this id for this key.")
+            raise SubscriptionChangeError("unknown_tenant", "No tenant with this id for this key.")
         plan = self.env["usage.plan"]
         if event.plan:
-            plan = plan._current_for_code(event.plan, company)
-            if not plan:
-                raise LifecycleError("unknown_plan", f"No active plan with code {event.plan}.")
+            plan = plan._for_tenant(event.plan, tenant)
         effective_at = event.effective_at.replace(tzinfo=None)
         trace = {
             "event_id": event.event_id,
             "payload_hash": event.payload_hash,
             "request_id": request_id,
         }
-        subscription = self.env["usage.subscription"].search(
-            [("tenant_id", "=", tenant.id), ("state", "!=", "cancelled")], limit=1
-        )
+        subscriptions = self.env["usage.subscription"]
         if event.type == "activated":
-            if subscription:
-                raise LifecycleError(
-                    "subscription_exists", "The tenant already has a subscription."
-                )
-            self.env["usage.subscription"]._activate(
-                tenant, plan, event.seats, effective_at, **trace
-            )
+            subscriptions._activate(tenant, plan, event.seats, effective_at, **trace)
             return result(event.event_id, "accepted")
+        subscription = subscriptions._in_force(tenant, effective_at)
         if not subscription:
-            raise LifecycleError("no_subscription", "The tenant has no open subscription.")
-        if subscription.statement_ids.filtered(lambda s: s.period_end > effective_at):
-            raise LifecycleError(
-                "period_closed", "effective_at falls in a period that already has a statement."
+            raise SubscriptionChangeError(
+                "no_subscription", "The tenant has no subscription in force at effective_at."
             )
         subscription._apply_change(
             event.type, effective_at, plan=plan or None, seats=event.seats, **trace
         )
         return result(event.event_id, "accepted")
-
-
-class LifecycleError(Exception):
-    def __init__(self, code, message):
-        super().__init__(message)
-        self.code, self.message = code, message

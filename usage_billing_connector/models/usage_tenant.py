@@ -1,4 +1,5 @@
-from odoo import api, fields, models
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
 
 
 class UsageTenant(models.Model):
@@ -38,6 +39,22 @@ class UsageTenant(models.Model):
     _external_id_company_uniq = models.Constraint(
         "UNIQUE(company_id, external_id)", "A tenant's external ID is unique per company."
     )
+
+    @api.constrains("currency_id")
+    def _check_subscription_currency(self):
+        subscriptions = self.env["usage.subscription"].search(
+            [("tenant_id", "in", self.ids), ("state", "!=", "cancelled")]
+        )
+        for sub in subscriptions:
+            if sub.plan_id.currency_id != sub.tenant_id.currency_id:
+                raise ValidationError(
+                    _(
+                        "Tenant %(tenant)s has an open subscription to a plan priced in "
+                        "%(currency)s: move it to a price list in the new currency first.",
+                        tenant=sub.tenant_id.external_id,
+                        currency=sub.plan_id.currency_id.name,
+                    )
+                )
 
     @api.depends("external_id", "partner_id")
     def _compute_display_name(self):

@@ -1,0 +1,1 @@
+from . import usage_subscription_change_wizard

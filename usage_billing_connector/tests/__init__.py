@@ -12,3 +12,6 @@ from . import test_billing_demo
 from . import test_api_contract
 from . import test_subscription_api
 from . import test_concurrency
+from . import test_ingest_hostile
+from . import test_ingest_fuzz
+from . import test_subscription_history

@@ -1,5 +1,5 @@
 # Odoo 19 with OCA queue_job, in two targets:
-#   runtime  what the compose stack's odoo service runs (no test tools)
+#   runtime  what the compose stack's odoo and init services run (no test tools)
 #   test     runtime plus requirements-test.txt, for the compose "tests" service
 #
 # odoo:19.0-YYYYMMDD tags are the official image's dated builds (odoo:19.0 and
@@ -17,7 +17,12 @@ RUN pip3 install --no-cache-dir --break-system-packages --no-deps \
         odoo-addon-queue-job==19.0.2.4.0.1 \
         openupgradelib==3.13.7 \
         cssselect==1.6.0 \
-    && python3 -c "import cryptography.fernet, requests, lxml, cssselect, openupgradelib"
+    && python3 -c "import cryptography.fernet, requests, lxml, cssselect, openupgradelib" \
+    && install -d -o odoo -g odoo -m 700 /var/lib/odoo-secrets
+# Start script of the odoo and init services (secrets, effective configuration,
+# one-shot install); it hands over to the image's own /entrypoint.sh.
+COPY docker/odoo-compose.sh /usr/local/bin/odoo-compose
+RUN chmod 755 /usr/local/bin/odoo-compose
 USER odoo
 
 FROM runtime AS test

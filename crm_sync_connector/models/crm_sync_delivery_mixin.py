@@ -8,6 +8,7 @@ state.  Alerts carry the payload stored when they were detected.
 import logging
 
 from odoo import _, fields, models
+from odoo.addons.usage_billing_connector.core.delivery.redact import redact
 
 from ..core import mapping as mapping_core
 from ..core.clients import (
@@ -18,7 +19,6 @@ from ..core.clients import (
     WebhookClient,
     shared_rate_limiter,
 )
-from ..core.redact import redact
 
 _logger = logging.getLogger(__name__)
 

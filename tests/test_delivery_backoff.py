@@ -1,4 +1,4 @@
-"""Retry schedule and retryability of CRM deliveries (crm_sync_connector.core.backoff)."""
+"""Retry schedule and retryability of deliveries (usage_billing_connector.core.delivery.backoff)."""
 
 from datetime import datetime, timezone
 from email.utils import format_datetime
@@ -8,8 +8,8 @@ import requests
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crm_sync_connector.core import backoff
-from crm_sync_connector.core.backoff import (
+from usage_billing_connector.core.delivery import backoff
+from usage_billing_connector.core.delivery.backoff import (
     delay_for_response,
     is_retryable,
     parse_retry_after,

@@ -1,7 +1,8 @@
-"""When to retry a CRM delivery, and whether to retry it at all.
+"""When to retry an HTTP delivery, and whether to retry it at all.
 
-The outbox job retries a failed delivery later instead of sleeping in a worker,
-so everything here computes *delays*; nothing sleeps.
+Shared by every outbound delivery (CRM sync, product webhooks).  The outbox job
+retries a failed delivery later instead of sleeping in a worker, so everything
+here computes *delays*; nothing sleeps.
 
 Schedule (``retry_delay``): ``base * factor ** (attempt - 1)`` seconds, capped at
 ``cap``, then spread by ``±jitter`` (a fraction) so that many messages that failed

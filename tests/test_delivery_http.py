@@ -1,11 +1,83 @@
 """The generic HTTP delivery client (usage_billing_connector.core.delivery.http)."""
 
+import json
 import subprocess
 import sys
 import textwrap
+import time
+from decimal import Decimal
 from pathlib import Path
 
+import pytest
+from fake_crm_server import FakeCrmServer
+
+from usage_billing_connector.core import signing
+from usage_billing_connector.core.delivery.http import HttpClient, to_json_bytes
+
 ROOT = Path(__file__).resolve().parent.parent
+SECRET = FakeCrmServer.WEBHOOK_SECRET
+
+
+@pytest.fixture
+def crm():
+    with FakeCrmServer() as server:
+        yield server
+
+
+def test_post_signed_signs_the_exact_bytes_at_the_clock_time(crm):
+    sent_at = int(time.time()) - 42  # a pinned clock, still fresh for the receiver
+    client = HttpClient(crm.url, clock=lambda: sent_at)
+    payload = {"event": "account.updated", "data": {"mrr": Decimal("1.50"), "name": "Café"}}
+
+    result = client.post_signed(
+        crm.webhook_url, payload, SECRET, header="X-Signature", idempotency_key="key-7"
+    )
+
+    assert result.ok and result.status == 200
+    (request,) = crm.requests_to("/webhook")
+    assert request.body == to_json_bytes(payload)
+    assert json.loads(request.body)["data"] == {"mrr": "1.50", "name": "Café"}
+    assert request.header("Content-Type") == "application/json"
+    assert request.header("Idempotency-Key") == "key-7"
+    signature = request.header("X-Signature")
+    assert signature.startswith(f"t={sent_at},v1=")
+    assert signing.verify(signature, request.body, [SECRET], sent_at, 0).timestamp == sent_at
+    assert len(crm.webhook_events) == 1
+
+
+def test_post_signed_uses_the_header_name_given_and_no_idempotency_key_by_default(crm):
+    client = HttpClient(crm.url)
+
+    result = client.post_signed(crm.webhook_url, {"a": 1}, SECRET, header="X-Product-Signature")
+
+    # this receiver reads X-Signature only: it refuses, and the failure says so
+    assert (result.ok, result.status, result.retryable) == (False, 401, False)
+    (request,) = crm.requests_to("/webhook")
+    assert request.header("X-Signature") is None
+    assert request.header("Idempotency-Key") is None
+    signing.verify(request.header("X-Product-Signature"), request.body, [SECRET], time.time(), 5)
+
+
+def test_post_signed_with_a_stale_clock_is_refused_by_the_receiver(crm):
+    client = HttpClient(crm.url, clock=lambda: time.time() - 3600)
+    result = client.post_signed(crm.webhook_url, {}, SECRET, header="X-Signature")
+    assert (result.ok, result.status) == (False, 401)
+    assert crm.webhook_rejected and not crm.webhook_events
+
+
+def test_post_signed_any_2xx_is_success_whatever_the_body(crm):
+    crm.inject("/webhook", "malformed", status=202)
+    result = HttpClient(crm.url).post_signed(crm.webhook_url, {}, SECRET, header="X-Signature")
+    assert (result.ok, result.status, result.remote_id) == (True, 202, None)
+    assert [attempt.status for attempt in result.attempts] == [202]
+
+
+@pytest.mark.parametrize(("status", "retryable"), [(503, True), (422, False)])
+def test_post_signed_error_status_is_a_failure(crm, status, retryable):
+    crm.inject("/webhook", "status", status=status, retry_after=9)
+    result = HttpClient(crm.url).post_signed(crm.webhook_url, {}, SECRET, header="X-Signature")
+    assert (result.ok, result.status, result.retryable) == (False, status, retryable)
+    assert result.retry_after == (9 if retryable else None)
 
 
 def test_crm_core_reaches_the_delivery_package_of_its_sibling_addon_inside_odoo():

@@ -7,7 +7,7 @@ network problems (see ``base``).
 from .base import Attempt, CrmClient, DeliveryResult, RateLimiter, shared_rate_limiter
 from .hubspot import HubSpotClient
 from .salesforce import OAuthConfig, SalesforceClient
-from .webhook import WebhookClient, signature_header, verify_signature
+from .webhook import WebhookClient
 
 __all__ = [
     "Attempt",
@@ -19,6 +19,4 @@ __all__ = [
     "SalesforceClient",
     "WebhookClient",
     "shared_rate_limiter",
-    "signature_header",
-    "verify_signature",
 ]

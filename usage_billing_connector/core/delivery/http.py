@@ -31,6 +31,7 @@ from decimal import Decimal
 
 import requests
 
+from ..signing import sign_header
 from .backoff import delay_for_response, is_retryable, server_delay
 from .redact import redact
 
@@ -204,15 +205,19 @@ class Exchange:
 
 
 class HttpClient:
-    """Base class of the delivery clients (CRMs, product webhooks)."""
+    """Base class of the delivery clients (CRMs, product webhooks).
+
+    ``clock`` returns the current Unix time (signatures); tests pin it.
+    """
 
     name = "http"
 
-    def __init__(self, base_url, *, timeout=None, rate_limit=None, session=None):
+    def __init__(self, base_url, *, timeout=None, rate_limit=None, session=None, clock=None):
         self.base_url = (base_url or "").rstrip("/")
         self.timeout = _timeout(timeout)
         self.rate_limiter = _rate_limiter(rate_limit)
         self.session = session if session is not None else requests.Session()
+        self.clock = clock or time.time
 
     def __repr__(self):
         return f"<{type(self).__name__} {self.redact(self.base_url)}>"
@@ -271,6 +276,28 @@ class HttpClient:
             method, response.url or url, started, response.status_code, _logged_error(exchange)
         )
         return exchange
+
+    def post_signed(self, url, payload, secret, *, header, idempotency_key=None):
+        """POST ``payload`` as JSON signed with ``secret`` (``core.signing``, Stripe scheme).
+
+        The signature (``t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>." + body)>``)
+        covers the exact bytes sent and goes in the ``header`` header;
+        ``idempotency_key``, when given, is sent as ``Idempotency-Key`` so the
+        receiver can drop the duplicates that retries produce.  Any 2xx is
+        success: the response body is ignored (receivers often answer plain text
+        or nothing).
+        """
+        body = to_json_bytes(payload)
+        headers = {
+            "Content-Type": "application/json",
+            header: sign_header(secret, self.clock(), body),
+        }
+        if idempotency_key:
+            headers["Idempotency-Key"] = str(idempotency_key)
+        exchange = self.request("POST", url, headers=headers, data=body)
+        if exchange.status is None or not 200 <= exchange.status < 300:
+            return self.failure(exchange, [exchange.attempt])
+        return self.success(exchange, [exchange.attempt])
 
     def _attempt(self, method, url, started, status, error):
         if isinstance(error, BaseException):

@@ -19,6 +19,14 @@ for addon in ("usage_billing_connector", "crm_sync_connector"):
         package.__path__ = [str(ROOT / addon)]
         sys.modules[addon] = package
 
+# The fake CRM server ships with the addon's Odoo tests, whose ``__init__.py``
+# imports Odoo: the same trick makes ``crm_sync_connector.tests.fake_crm_server``
+# importable alone.
+if "crm_sync_connector.tests" not in sys.modules:
+    package = types.ModuleType("crm_sync_connector.tests")
+    package.__path__ = [str(ROOT / "crm_sync_connector" / "tests")]
+    sys.modules["crm_sync_connector.tests"] = package
+
 if str(ROOT / "tools") not in sys.path:
     sys.path.insert(0, str(ROOT / "tools"))
 

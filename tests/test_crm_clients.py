@@ -1,7 +1,7 @@
 """CRM wire clients against the fake CRM server over real HTTP.
 
-``fake_crm_server`` sits next to this file; pytest puts ``tests/`` on
-``sys.path`` (rootdir conftest, no ``__init__.py``), so it imports directly.
+The fake server ships with the addon's Odoo tests (``crm_sync_connector/tests``);
+``conftest.py`` makes it importable without Odoo.
 """
 
 import json
@@ -11,7 +11,6 @@ from decimal import Decimal
 from urllib.parse import parse_qs
 
 import pytest
-from fake_crm_server import FakeCrmServer
 
 from crm_sync_connector.core.clients import (
     DeliveryResult,
@@ -23,6 +22,7 @@ from crm_sync_connector.core.clients import (
     shared_rate_limiter,
 )
 from crm_sync_connector.core.clients.salesforce import salesforce_value
+from crm_sync_connector.tests.fake_crm_server import FakeCrmServer
 from usage_billing_connector.core import signing
 from usage_billing_connector.core.delivery.redact import REDACTED
 

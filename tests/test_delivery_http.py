@@ -9,8 +9,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from fake_crm_server import FakeCrmServer
 
+from crm_sync_connector.tests.fake_crm_server import FakeCrmServer
 from usage_billing_connector.core import signing
 from usage_billing_connector.core.delivery.http import HttpClient, to_json_bytes
 

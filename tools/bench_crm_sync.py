@@ -4,7 +4,8 @@
     python3 tools/bench_crm_sync.py [--tenants 2000] [--latency-ms 0]
 
 Uses the connector's real HubSpot client (``crm_sync_connector/core``) against
-the repo's fake CRM server (``tests/fake_crm_server.py``) over real local HTTP,
+the fake CRM server of its tests (``crm_sync_connector/tests/fake_crm_server.py``)
+over real local HTTP,
 without the client-side rate limiter (it would measure the limit, not the
 transport).  ``--latency-ms`` adds a server-side delay per request (``slow``
 fault) to approximate a remote CRM.  Not a test: it prints messages/s for
@@ -16,7 +17,6 @@ fault) to approximate a remote CRM.  Not a test: it prints messages/s for
 """
 
 import argparse
-import importlib.util
 import sys
 import time
 import types
@@ -27,19 +27,21 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _load_core():
-    """Import the addon core without Odoo (as the repo-level tests do)."""
-    if "crm_sync_connector" not in sys.modules:
-        package = types.ModuleType("crm_sync_connector")
-        package.__path__ = [str(ROOT / "crm_sync_connector")]
-        sys.modules["crm_sync_connector"] = package
+    """Import the addon cores and the fake server without Odoo (as tests/conftest.py does)."""
+    packages = {
+        "usage_billing_connector": ROOT / "usage_billing_connector",
+        "crm_sync_connector": ROOT / "crm_sync_connector",
+        "crm_sync_connector.tests": ROOT / "crm_sync_connector" / "tests",
+    }
+    for name, path in packages.items():
+        if name not in sys.modules:
+            package = types.ModuleType(name)
+            package.__path__ = [str(path)]
+            sys.modules[name] = package
     from crm_sync_connector.core.clients import HubSpotClient  # noqa: PLC0415
+    from crm_sync_connector.tests.fake_crm_server import FakeCrmServer  # noqa: PLC0415
 
-    spec = importlib.util.spec_from_file_location(
-        "fake_crm_server", ROOT / "tests" / "fake_crm_server.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return HubSpotClient, module.FakeCrmServer
+    return HubSpotClient, FakeCrmServer
 
 
 def _accounts(count):

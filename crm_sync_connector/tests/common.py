@@ -1,13 +1,10 @@
-"""Shared fixtures: a company with a tenant on a plan, and the repo's fake CRM server.
+"""Shared fixtures: a company with a tenant on a plan, and the fake CRM server.
 
-``tests/fake_crm_server.py`` (repo root) is plain Python, not a package: it is
-loaded from its file so the Odoo tests talk real HTTP to the same fake CRM as
-the repo-level suite.
+``fake_crm_server`` (next to this file) is plain Python: the Odoo tests talk
+real HTTP to the same fake CRM as the repo-level suite.
 """
 
-import importlib.util
 from datetime import timedelta
-from pathlib import Path
 from urllib.parse import urlsplit
 
 from odoo import fields
@@ -17,17 +14,7 @@ from odoo.addons.usage_billing_connector.tests.common import UsageFixtures
 from odoo.tests import HttpCase
 from odoo.tests.common import _super_send
 
-FAKE_SERVER_PATH = Path(__file__).resolve().parents[2] / "tests" / "fake_crm_server.py"
-
-
-def load_fake_server_class():
-    spec = importlib.util.spec_from_file_location("crm_sync_fake_crm_server", FAKE_SERVER_PATH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.FakeCrmServer
-
-
-FakeCrmServer = load_fake_server_class()
+from .fake_crm_server import FakeCrmServer
 
 
 class CrmSyncCase(UsageFixtures, HttpCase):

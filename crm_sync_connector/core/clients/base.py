@@ -8,7 +8,7 @@ hints) is generic and lives in ``usage_billing_connector.core.delivery``; see
 # usage_billing_connector is a sibling addon: inside Odoo it is
 # ``odoo.addons.usage_billing_connector`` (reached relatively, so this core never
 # names odoo), in the repo-level tests the bare package (tests/conftest.py).
-if __package__.startswith("odoo.addons."):
+if __name__.startswith("odoo.addons."):
     from ....usage_billing_connector.core.delivery import http as delivery_http
 else:
     from usage_billing_connector.core.delivery import http as delivery_http

@@ -1,7 +1,9 @@
 """A fake CRM over real HTTP: HubSpot, Salesforce and a webhook receiver in one server.
 
-Plain Python (standard library only, no test framework, no Odoo), so the
-repo-level pytest suite and the Odoo tests can both use it::
+Plain Python (the standard library and ``usage_billing_connector.core.signing``,
+no test framework, no Odoo), shipped with the addon's tests so that the Odoo
+tests (``from .fake_crm_server import FakeCrmServer``), the repo-level pytest
+suite and ``tools/bench_crm_sync.py`` all use it::
 
     with FakeCrmServer() as crm:
         client = HubSpotClient(crm.url, FakeCrmServer.HUBSPOT_TOKEN)
@@ -21,8 +23,8 @@ What it speaks (only what the connector uses, with the real wire shapes):
   ``GET /services/data/<v>/limits``; every data response carries
   ``Sforce-Limit-Info: api-usage=N/M``.
 * Webhook: ``POST /webhook...`` verifies ``X-Signature`` (``t=..,v1=<hex
-  HMAC-SHA256(secret, "<t>." + raw body)>``), records valid events, answers 401
-  to bad signatures.
+  HMAC-SHA256(secret, "<t>." + raw body)>``) with the product's verifier
+  (``core.signing.verify``), records valid events, answers 401 to bad signatures.
 
 State for assertions: ``hubspot_companies`` (keyed by the id property value, so
 one record per tenant whatever the retries; properties merged, newest wins),
@@ -49,8 +51,6 @@ of (or on top of) the normal answer.  Faults are consumed in injection order.
 process the request (the failure happened before the write).
 """
 
-import hashlib
-import hmac
 import json
 import re
 import secrets
@@ -60,6 +60,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
+
+# The signing module of the sibling addon: ``odoo.addons.usage_billing_connector``
+# when Odoo loads this file as ``odoo.addons.crm_sync_connector.tests.*``, the
+# bare package in the repo-level tests and tools (registered like tests/conftest.py).
+if __name__.startswith("odoo.addons."):
+    from ...usage_billing_connector.core.signing import SignatureError, verify
+else:
+    from usage_billing_connector.core.signing import SignatureError, verify
 
 FAULT_KINDS = ("status", "timeout", "slow", "malformed", "disconnect", "expire_token")
 _SF_DATA_RE = re.compile(r"^/services/data/(v\d+\.\d+)(/.*)$")
@@ -551,15 +559,12 @@ class FakeCrmServer:
         return Reply(200, {"received": True})
 
     def signature_is_valid(self, body, header):
-        """Independent re-implementation of the receiver's check (not the client's code)."""
-        parts = dict(part.split("=", 1) for part in (header or "").split(",") if "=" in part)
-        if not parts.get("t", "").isdigit() or "v1" not in parts:
+        """The receiver's check, done with the product's verifier (``core.signing``)."""
+        try:
+            verify(header, body, [self.webhook_secret], time.time(), self.signature_tolerance)
+        except SignatureError:
             return False
-        if abs(time.time() - int(parts["t"])) > self.signature_tolerance:
-            return False
-        signed = parts["t"].encode() + b"." + body
-        expected = hmac.new(self.webhook_secret.encode(), signed, hashlib.sha256).hexdigest()
-        return hmac.compare_digest(expected, parts["v1"])
+        return True
 
 
 def _json_or_none(body, expected_type):

@@ -30,6 +30,10 @@ if "crm_sync_connector.tests" not in sys.modules:
 if str(ROOT / "tools") not in sys.path:
     sys.path.insert(0, str(ROOT / "tools"))
 
+# Fixtures of the CRM client tests (fake CRM server, one client per CRM); the
+# import needs the packages registered above.
+from crm_helpers import crm, hubspot, salesforce, webhook  # noqa: E402, F401
+
 try:
     from hypothesis import settings
 except ImportError:  # pragma: no cover - hypothesis is in requirements-test.txt

@@ -9,19 +9,21 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from crm_helpers import UPSERT, accounts, no_jitter
 
+from crm_sync_connector.core.clients import HubSpotClient
 from crm_sync_connector.tests.fake_crm_server import FakeCrmServer
 from usage_billing_connector.core import signing
-from usage_billing_connector.core.delivery.http import HttpClient, to_json_bytes
+from usage_billing_connector.core.delivery.http import (
+    DeliveryResult,
+    HttpClient,
+    RateLimiter,
+    shared_rate_limiter,
+    to_json_bytes,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = FakeCrmServer.WEBHOOK_SECRET
-
-
-@pytest.fixture
-def crm():
-    with FakeCrmServer() as server:
-        yield server
 
 
 def test_post_signed_signs_the_exact_bytes_at_the_clock_time(crm):
@@ -102,3 +104,96 @@ def test_crm_core_reaches_the_delivery_package_of_its_sibling_addon_inside_odoo(
         """
     )
     subprocess.run([sys.executable, "-c", script], check=True, cwd="/")
+
+
+# -- through a client: errors, rate limit, timeouts ------------------------------------
+
+
+def test_long_error_bodies_are_truncated(crm, hubspot):
+    crm.inject(UPSERT, "status", status=502, body={"message": "x" * 5000})
+    result = hubspot.upsert_companies(accounts(1))
+    assert len(result.error) == 500 and result.error.endswith("…")
+
+
+def test_html_error_page_from_a_proxy_is_kept_as_text(crm, hubspot):
+    crm.inject(UPSERT, "status", status=502, body=b"<html>Bad gateway</html>")
+    result = hubspot.upsert_companies(accounts(1))
+    assert (result.status, result.retryable) == (502, True)
+    assert result.error == "HTTP 502: <html>Bad gateway</html>"
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 0.0
+        self.slept = []
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def test_rate_limiter_allows_a_burst_then_spaces_requests():
+    clock = FakeClock()
+    limiter = RateLimiter(2, burst=2, clock=clock, sleep=clock.sleep)
+    waits = [limiter.acquire() for _ in range(5)]
+    assert waits == [0, 0, 0.5, 0.5, 0.5]
+    assert clock.now == pytest.approx(1.5)
+
+
+def test_rate_limiter_refills_while_idle_up_to_the_burst():
+    clock = FakeClock()
+    limiter = RateLimiter(10, clock=clock, sleep=clock.sleep)
+    for _ in range(10):
+        limiter.acquire()
+    clock.now += 60  # idle for a minute: only `burst` tokens come back
+    assert [limiter.acquire() for _ in range(10)] == [0] * 10
+    assert limiter.acquire() == pytest.approx(0.1)
+
+
+def test_rate_limiter_rejects_nonsense():
+    with pytest.raises(ValueError):
+        RateLimiter(0)
+    with pytest.raises(ValueError):
+        RateLimiter(1, burst=0.5)
+
+
+def test_shared_rate_limiter_is_one_bucket_per_key():
+    first = shared_rate_limiter(("hubspot", 1), 5)
+    assert shared_rate_limiter(("hubspot", 1), 5) is first
+    assert shared_rate_limiter(("hubspot", 2), 5) is not first
+    assert shared_rate_limiter(("hubspot", 1), 7).rate == 7
+
+
+def test_clients_wait_for_the_rate_limiter_before_every_request(crm):
+    clock = FakeClock()
+    limiter = RateLimiter(1, burst=1, clock=clock, sleep=clock.sleep)
+    client = HubSpotClient(crm.url, crm.HUBSPOT_TOKEN, rate_limit=limiter)
+    assert client.upsert_companies(accounts(250)).ok
+    assert clock.slept == [1.0, 1.0]  # three chunks: the first from the burst
+
+
+def test_every_request_carries_the_connect_and_read_timeout(crm):
+    seen = []
+
+    class RecordingSession:
+        def request(self, method, url, **kwargs):
+            seen.append(kwargs["timeout"])
+            raise ConnectionRefusedError("refused")
+
+        def close(self):
+            pass
+
+    client = HubSpotClient(crm.url, crm.HUBSPOT_TOKEN, timeout=(3, 7), session=RecordingSession())
+    result = client.upsert_companies(accounts(1))
+    assert seen == [(3.0, 7.0)]
+    assert (result.ok, result.retryable) == (False, True)
+
+
+def test_delivery_result_next_delay_uses_the_schedule_without_hints():
+    result = DeliveryResult(ok=False, status=None, retryable=True)
+    assert result.next_delay(1, rng=no_jitter) == 30
+    assert result.next_delay(3, base=10, rng=no_jitter) == 40
+    assert json.dumps(result.headers) == "{}"

@@ -1,0 +1,74 @@
+"""Helpers and fixtures of the CRM client tests, against the fake CRM server over real HTTP.
+
+The fixtures (``crm``, ``hubspot``, ``salesforce``, ``webhook``) are registered by
+``conftest.py``; test modules import the helpers.  The fake server ships with the
+addon's Odoo tests (``crm_sync_connector/tests``); ``conftest.py`` makes it
+importable without Odoo.
+"""
+
+import pytest
+
+from crm_sync_connector.core.clients import (
+    HubSpotClient,
+    OAuthConfig,
+    SalesforceClient,
+    WebhookClient,
+)
+from crm_sync_connector.tests.fake_crm_server import FakeCrmServer
+
+# Short read timeout so that "timeout" faults cost 0.3 s, not 30.
+TIMEOUT = (2.0, 0.3)
+UPSERT = "/crm/v3/objects/companies/batch/upsert"
+SF_DATA = "/services/data/v61.0"
+SF_TOKEN = "/services/oauth2/token"
+
+
+def no_jitter():
+    return 0.5
+
+
+@pytest.fixture
+def crm():
+    with FakeCrmServer() as server:
+        yield server
+
+
+@pytest.fixture
+def hubspot(crm):
+    with HubSpotClient(crm.url, crm.HUBSPOT_TOKEN, rate_limit=None, timeout=TIMEOUT) as client:
+        yield client
+
+
+def sf_auth(crm, **overrides):
+    values = {
+        "token_url": crm.token_url,
+        "client_id": crm.SF_CLIENT_ID,
+        "client_secret": crm.SF_CLIENT_SECRET,
+        **overrides,
+    }
+    return OAuthConfig(**values)
+
+
+@pytest.fixture
+def salesforce(crm):
+    client = SalesforceClient(crm.url, sf_auth(crm), rate_limit=None, timeout=TIMEOUT)
+    with client:
+        yield client
+
+
+@pytest.fixture
+def webhook(crm):
+    with WebhookClient(crm.webhook_url, crm.WEBHOOK_SECRET, timeout=TIMEOUT) as client:
+        yield client
+
+
+def accounts(count, prefix="tenant", **properties):
+    return [
+        {"tenant": f"{prefix}-{i}", "properties": {"name": f"Tenant {i}", **properties}}
+        for i in range(count)
+    ]
+
+
+def assert_never_contains(secret, *objects):
+    for obj in objects:
+        assert secret not in repr(obj), f"secret leaked in {obj!r}"

@@ -9,6 +9,9 @@ importable without Odoo.
 import pytest
 
 from crm_sync_connector.core.clients import (
+    AccountUpdate,
+    Alert,
+    ClientSettings,
     HubSpotClient,
     OAuthConfig,
     SalesforceClient,
@@ -21,6 +24,7 @@ TIMEOUT = (2.0, 0.3)
 UPSERT = "/crm/v3/objects/companies/batch/upsert"
 SF_DATA = "/services/data/v61.0"
 SF_TOKEN = "/services/oauth2/token"
+OCCURRED_AT = "2025-03-01T12:00:00Z"
 
 
 def no_jitter():
@@ -72,3 +76,33 @@ def accounts(count, prefix="tenant", **properties):
 def assert_never_contains(secret, *objects):
     for obj in objects:
         assert secret not in repr(obj), f"secret leaked in {obj!r}"
+
+
+def account_update(tenant, **properties):
+    """An ``AccountUpdate`` of ``tenant`` whose key names the tenant."""
+    status = {"tenant": tenant, "plan": properties.get("plan")}
+    return AccountUpdate(tenant, properties, status, OCCURRED_AT, key=f"update-{tenant}-1")
+
+
+def usage_alert(tenant, subject="Usage above 90%", body="API calls: 9,100 of 10,000", **properties):
+    """An ``Alert`` of ``tenant`` with ``properties`` as the account to upsert."""
+    payload = {"alert": "usage_90", "subject": subject, "body": body}
+    return Alert(
+        tenant=tenant,
+        subject=subject,
+        body=body,
+        properties=properties,
+        status={"tenant": tenant},
+        payload=payload,
+        occurred_at=OCCURRED_AT,
+        key=f"alert-{tenant}-1",
+    )
+
+
+def client_settings(base_url, credentials=None, options=None, **fields):
+    """``ClientSettings`` whose credentials come from a dict; no rate limit by default."""
+    credentials = dict(credentials or {})
+    values = {"timeout": None, "rate_limit": None, **fields}
+    return ClientSettings(
+        base_url=base_url, credential=credentials.get, options=dict(options or {}), **values
+    )

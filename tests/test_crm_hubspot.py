@@ -5,9 +5,17 @@ import time
 from decimal import Decimal
 
 import pytest
-from crm_helpers import UPSERT, accounts, assert_never_contains, no_jitter
+from crm_helpers import (
+    UPSERT,
+    account_update,
+    accounts,
+    assert_never_contains,
+    no_jitter,
+    usage_alert,
+)
 
 from crm_sync_connector.core.clients import HubSpotClient
+from crm_sync_connector.core.clients.hubspot import note_html
 from crm_sync_connector.tests.fake_crm_server import FakeCrmServer
 from usage_billing_connector.core.delivery.redact import REDACTED
 
@@ -267,3 +275,116 @@ def test_hubspot_token_echoed_by_the_server_is_redacted(crm, hubspot):
 def test_hubspot_requires_a_token():
     with pytest.raises(ValueError):
         HubSpotClient("https://api.hubapi.com", "")
+
+
+# -- interface: push_updates, push_alert ---------------------------------------------
+
+
+def test_hubspot_push_updates_one_result_per_update_shared_per_batch(crm, hubspot):
+    updates = [account_update(f"tenant-{i}", plan="growth") for i in range(150)]
+
+    results = hubspot.push_updates(updates)
+
+    assert [len(r.json()["inputs"]) for r in crm.requests_to(UPSERT)] == [100, 50]
+    assert len(results) == len(updates)
+    assert all(result.ok for result in results)
+    for update, result in zip(updates, results, strict=True):
+        company_id = crm.hubspot_companies[update.tenant]["id"]
+        assert result.external_ids[update.tenant] == company_id
+    first, second = results[0], results[100]
+    assert all(result is first for result in results[:100])
+    assert all(result is second for result in results[100:])
+    assert first is not second
+    assert len(first.external_ids) == 100 and len(second.external_ids) == 50
+    assert [len(first.attempts), len(second.attempts)] == [1, 1]
+
+
+def test_hubspot_push_updates_of_one_tenant_twice_send_its_last_state(crm, hubspot):
+    updates = [
+        account_update("acme", plan="starter"),
+        account_update("globex", plan="pro"),
+        account_update("acme", plan="enterprise"),
+    ]
+
+    results = hubspot.push_updates(updates)
+
+    assert results[0] is results[1] is results[2]
+    assert results[0].ok
+    (request,) = crm.requests_to(UPSERT)
+    assert [item["id"] for item in request.json()["inputs"]] == ["globex", "acme"]
+    assert crm.hubspot_companies["acme"]["properties"]["plan"] == "enterprise"
+
+
+def test_hubspot_push_updates_after_a_failing_batch_are_not_sent_and_retryable(crm, hubspot):
+    crm.inject(UPSERT, "slow", seconds=0.01)  # consumed by the first batch
+    crm.inject(UPSERT, "status", status=503, retry_after=20)  # the second batch fails
+
+    results = hubspot.push_updates([account_update(f"tenant-{i}") for i in range(250)])
+
+    assert len(crm.requests_to(UPSERT)) == 2
+    assert all(result.ok for result in results[:100])
+    failed, unsent = results[100], results[200]
+    assert (failed.ok, failed.status, failed.retryable) == (False, 503, True)
+    assert (unsent.ok, unsent.status, unsent.retryable) == (False, None, True)
+    assert failed.retry_after == unsent.retry_after == 20
+    assert unsent.attempts == [] and unsent.error.startswith("not sent")
+    assert all(result is failed for result in results[100:200])
+    assert all(result is unsent for result in results[200:])
+
+
+def test_hubspot_push_no_updates_sends_nothing(crm, hubspot):
+    assert hubspot.push_updates([]) == []
+    assert crm.requests == []
+
+
+def test_hubspot_push_alert_escapes_everything_in_the_note(crm, hubspot):
+    alert = usage_alert(
+        "acme",
+        subject="<script>alert(1)</script> Usage & co",
+        body='Usage > 90% of "allowance"\n<b>act</b> & renew',
+        usage_alert_level="90",
+    )
+
+    result = hubspot.push_alert(alert)
+
+    assert result.ok and result.status == 201
+    company = crm.hubspot_companies["acme"]
+    assert company["properties"]["usage_alert_level"] == "90"
+    (note,) = crm.hubspot_notes
+    assert note["properties"]["hs_note_body"] == (
+        "<p><b>&lt;script&gt;alert(1)&lt;/script&gt; Usage &amp; co</b></p>"
+        "<p>Usage &gt; 90% of &quot;allowance&quot;<br>&lt;b&gt;act&lt;/b&gt; &amp; renew</p>"
+    )
+    assert note["company_ids"] == [company["id"]]
+    assert result.remote_id == note["id"]
+    assert result.external_ids == {"acme": company["id"]}
+    assert [(a.method, a.status) for a in result.attempts] == [("POST", 200), ("POST", 201)]
+    assert result.duration_ms == sum(a.duration_ms for a in result.attempts)
+
+
+def test_hubspot_push_alert_stops_when_the_company_upsert_fails(crm, hubspot):
+    crm.inject(UPSERT, "status", status=429, retry_after=5)
+    result = hubspot.push_alert(usage_alert("acme"))
+    assert (result.ok, result.status, result.retry_after) == (False, 429, 5)
+    assert crm.requests_to("/crm/v3/objects/notes") == []
+
+
+def test_hubspot_push_alert_failed_note_keeps_both_attempts_and_the_company(crm, hubspot):
+    crm.inject("/crm/v3/objects/notes", "status", status=500)
+    result = hubspot.push_alert(usage_alert("acme"))
+    assert (result.ok, result.status, result.retryable) == (False, 500, True)
+    assert [a.status for a in result.attempts] == [200, 500]
+    assert result.external_ids == {"acme": crm.hubspot_companies["acme"]["id"]}
+    assert result.remote_id is None
+
+
+@pytest.mark.parametrize(
+    ("subject", "body", "expected"),
+    [
+        ("A & B", "x < y", "<p><b>A &amp; B</b></p><p>x &lt; y</p>"),
+        ("'q'", "one\r\ntwo\nthree", "<p><b>&#x27;q&#x27;</b></p><p>one<br>two<br>three</p>"),
+        ("", "", "<p><b></b></p><p></p>"),
+    ],
+)
+def test_hubspot_note_html(subject, body, expected):
+    assert note_html(subject, body) == expected

@@ -4,7 +4,15 @@ from decimal import Decimal
 from urllib.parse import parse_qs
 
 import pytest
-from crm_helpers import SF_DATA, SF_TOKEN, assert_never_contains, no_jitter, sf_auth
+from crm_helpers import (
+    SF_DATA,
+    SF_TOKEN,
+    account_update,
+    assert_never_contains,
+    no_jitter,
+    sf_auth,
+    usage_alert,
+)
 
 from crm_sync_connector.core.clients import SalesforceClient
 from crm_sync_connector.core.clients.salesforce import salesforce_value
@@ -303,3 +311,67 @@ def test_salesforce_tokens_and_secrets_never_appear_in_logs(crm, salesforce):
     assert failed.error == f"HTTP 500: X: session {REDACTED} client_secret={REDACTED}"
     for secret in (first_token, new_token, crm.SF_CLIENT_SECRET):
         assert_never_contains(secret, refreshed, failed, salesforce)
+
+
+# -- interface: push_updates, push_alert ---------------------------------------------
+
+
+def test_salesforce_push_updates_one_upsert_and_one_result_per_update(crm, salesforce):
+    updates = [account_update("acme", Plan__c="pro"), account_update("globex", Plan__c="starter")]
+
+    results = salesforce.push_updates(updates)
+
+    assert [result.ok for result in results] == [True, True]
+    assert results[0] is not results[1]
+    for update, result in zip(updates, results, strict=True):
+        assert result.external_ids == {update.tenant: crm.sf_accounts[update.tenant]["Id"]}
+    patches = crm.requests_to(SF_DATA, method="PATCH")
+    assert [request.path.rsplit("/", 1)[1] for request in patches] == ["acme", "globex"]
+    assert crm.sf_accounts["globex"]["Plan__c"] == "starter"
+
+
+def test_salesforce_push_updates_failure_stays_with_its_update(crm, salesforce):
+    crm.inject(f"{SF_DATA}/sobjects/Account/Tenant_Id__c/acme", "status", status=400)
+    results = salesforce.push_updates([account_update("acme"), account_update("globex")])
+    assert [(result.ok, result.status) for result in results] == [(False, 400), (True, 201)]
+
+
+def test_salesforce_push_alert_combines_upsert_and_task_in_a_new_result(crm, salesforce):
+    result = salesforce.push_alert(usage_alert("acme", subject="Usage", body="90%", Name="Acme"))
+
+    assert result.ok and result.status == 201
+    account = crm.sf_accounts["acme"]
+    assert account["Name"] == "Acme"
+    (task,) = crm.sf_tasks
+    assert (task["WhatId"], task["Subject"], task["Description"]) == (account["Id"], "Usage", "90%")
+    assert task["Priority"] == "High"
+    assert result.remote_id == task["Id"]
+    assert result.external_ids == {"acme": account["Id"]}
+    assert [(a.method, a.url.rsplit("/", 1)[1], a.status) for a in result.attempts] == [
+        ("POST", "token", 200),
+        ("PATCH", "acme", 201),
+        ("POST", "Task", 201),
+    ]
+    assert result.duration_ms == sum(a.duration_ms for a in result.attempts)
+
+
+def test_salesforce_push_alert_stops_when_the_upsert_fails(crm, salesforce):
+    crm.inject(f"{SF_DATA}/sobjects/Account", "status", status=503, retry_after=12)
+
+    result = salesforce.push_alert(usage_alert("acme"))
+
+    assert (result.ok, result.status, result.retry_after) == (False, 503, 12)
+    assert result.remote_id is None
+    assert [a.status for a in result.attempts] == [200, 503]  # token, upsert
+    assert crm.requests_to(f"{SF_DATA}/sobjects/Task") == []
+
+
+def test_salesforce_push_alert_failed_task_keeps_both_calls(crm, salesforce):
+    crm.inject(f"{SF_DATA}/sobjects/Task", "status", status=500, code="UNKNOWN_EXCEPTION")
+
+    result = salesforce.push_alert(usage_alert("acme"))
+
+    assert (result.ok, result.status, result.retryable) == (False, 500, True)
+    assert [a.status for a in result.attempts] == [200, 201, 500]
+    assert result.external_ids == {"acme": crm.sf_accounts["acme"]["Id"]}
+    assert crm.sf_tasks == []

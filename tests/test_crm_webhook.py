@@ -5,7 +5,7 @@ import time
 from decimal import Decimal
 
 import pytest
-from crm_helpers import assert_never_contains
+from crm_helpers import OCCURRED_AT, account_update, assert_never_contains, usage_alert
 
 from crm_sync_connector.core.clients import WebhookClient
 from usage_billing_connector.core import signing
@@ -91,3 +91,53 @@ def test_credentials_in_a_configured_url_are_redacted(crm):
     assert crm.requests_to("/webhook")[0].query == {"access_token": ["leaky-query-token"]}
     assert result.attempts[0].url.endswith("/webhook?access_token=[REDACTED]")
     assert_never_contains("leaky-query-token", result, client)
+
+
+# -- interface: push_updates, push_alert ---------------------------------------------
+
+
+def verified(event, secret):
+    """The event's signature checked with the product's verifier; raises when invalid."""
+    return signing.verify(event["signature"], event["body"], [secret], time.time(), 300)
+
+
+def test_webhook_push_updates_one_signed_event_per_update(crm, webhook):
+    updates = [account_update("acme", plan="pro"), account_update("globex", seats=3)]
+
+    results = webhook.push_updates(updates)
+
+    assert [result.ok for result in results] == [True, True]
+    assert results[0] is not results[1]
+    assert [event["payload"] for event in crm.webhook_events] == [
+        {"event": "account.updated", "tenant": t, "occurred_at": OCCURRED_AT, "data": data}
+        for t, data in (("acme", {"plan": "pro"}), ("globex", {"seats": 3}))
+    ]
+    assert [e["idempotency_key"] for e in crm.webhook_events] == [u.key for u in updates]
+    for event in crm.webhook_events:
+        verified(event, crm.WEBHOOK_SECRET)
+
+
+def test_webhook_push_updates_failure_stays_with_its_update(crm, webhook):
+    crm.inject("/webhook", "status", status=500)
+    results = webhook.push_updates([account_update("acme"), account_update("globex")])
+    assert [(result.ok, result.status) for result in results] == [(False, 500), (True, 200)]
+    assert [event["payload"]["tenant"] for event in crm.webhook_events] == ["globex"]
+
+
+def test_webhook_push_alert_sends_the_alert_data_with_the_account(crm, webhook):
+    alert = usage_alert("acme", plan="pro")
+
+    result = webhook.push_alert(alert)
+
+    assert result.ok
+    (event,) = crm.webhook_events
+    assert event["payload"] == {
+        "event": "account.alert",
+        "tenant": "acme",
+        "occurred_at": OCCURRED_AT,
+        "data": {**alert.payload, "account": {"plan": "pro"}},
+    }
+    assert event["idempotency_key"] == alert.key
+    verified(event, crm.WEBHOOK_SECRET)
+    with pytest.raises(signing.SignatureError):
+        verified(event, "whsec_another_secret_0000")

@@ -1,4 +1,4 @@
-"""Salesforce REST client: Accounts upserted by tenant external id, Tasks on them.
+"""Salesforce REST client: Accounts upserted by tenant external id, alerts as Tasks on them.
 
 Authentication: OAuth 2.0 against the org's token endpoint, either the
 client-credentials flow (connected app with a run-as user) or the refresh-token
@@ -24,8 +24,9 @@ from .base import CrmClient
 
 DEFAULT_API_VERSION = "v61.0"
 DEFAULT_EXTERNAL_ID_FIELD = "Tenant_Id__c"
+DEFAULT_GRANT = "client_credentials"
 DEFAULT_RATE_LIMIT = 10
-GRANTS = ("client_credentials", "refresh_token")
+GRANTS = (DEFAULT_GRANT, "refresh_token")
 #: Error codes that describe a temporary state of the org, not a bad request.
 RETRYABLE_ERROR_CODES = frozenset(
     {"UNABLE_TO_LOCK_ROW", "REQUEST_LIMIT_EXCEEDED", "SERVER_UNAVAILABLE"}
@@ -42,7 +43,7 @@ class OAuthConfig:
     client_id: str
     client_secret: str = field(repr=False)
     refresh_token: str | None = field(default=None, repr=False)
-    grant: str = "client_credentials"
+    grant: str = DEFAULT_GRANT
 
     def __post_init__(self):
         if self.grant not in GRANTS:
@@ -94,9 +95,11 @@ def _delivery(method):
 
 
 class SalesforceClient(CrmClient):
-    """``upsert_account``, ``find_account_id``, ``create_task``, ``test_connection``."""
+    """``push_updates``, ``push_alert``, ``test_connection``; below them
+    ``upsert_account``, ``find_account_id`` and ``create_task``."""
 
     name = "salesforce"
+    label = "Salesforce"
 
     def __init__(
         self,
@@ -121,6 +124,25 @@ class SalesforceClient(CrmClient):
         self._seen_tokens = set()
         #: Token requests made by this client (monitoring, tests).
         self.token_requests = 0
+
+    @classmethod
+    def from_settings(cls, settings):
+        auth = OAuthConfig(
+            token_url=settings.option("sf_token_url"),
+            client_id=settings.option("sf_client_id"),
+            client_secret=settings.credential("client_secret") or "",
+            refresh_token=settings.credential("refresh_token"),
+            grant=settings.option("sf_grant", DEFAULT_GRANT),
+        )
+        return cls(
+            settings.base_url,
+            auth,
+            api_version=settings.option("sf_api_version", DEFAULT_API_VERSION),
+            external_id_field=settings.option("sf_external_id_field", DEFAULT_EXTERNAL_ID_FIELD),
+            load_token=settings.load_token,
+            save_token=settings.save_token,
+            **cls.http_options(settings),
+        )
 
     def secrets(self):
         known = [self.auth.client_secret, self.auth.refresh_token, *self._seen_tokens]
@@ -191,6 +213,25 @@ class SalesforceClient(CrmClient):
     def _account_path(self, tenant):
         field_name = quote(self.external_id_field, safe="")
         return f"/sobjects/Account/{field_name}/{quote(str(tenant), safe='')}"
+
+    # -- interface -------------------------------------------------------------
+
+    def push_updates(self, updates):
+        """One Account upsert per update."""
+        return [self.upsert_account(update.tenant, update.properties) for update in updates]
+
+    def push_alert(self, alert):
+        """Upsert the Account, then create a high-priority Task on it.
+
+        A failed upsert is the result; otherwise a new result with the attempts
+        of both calls, ``external_ids`` of the upsert and ``remote_id`` = Task Id.
+        """
+        upserted = self.upsert_account(alert.tenant, alert.properties)
+        if not upserted.ok:
+            return upserted
+        account_id = upserted.external_ids.get(str(alert.tenant)) or alert.tenant
+        task = self.create_task(account_id, alert.subject, alert.body, Priority="High")
+        return self.chain(upserted, task)
 
     # -- operations -------------------------------------------------------------
 

@@ -22,9 +22,11 @@ DEFAULT_RATE_LIMIT = 10
 
 
 class WebhookClient(CrmClient):
-    """``send`` signed events, ``test_connection`` with a signed ping."""
+    """``push_updates``, ``push_alert``, ``test_connection`` (a signed ping); below
+    them ``send`` one signed event."""
 
     name = "webhook"
+    label = "Signed webhook"
 
     def __init__(
         self, url, secret, *, timeout=None, rate_limit=DEFAULT_RATE_LIMIT, session=None, clock=None
@@ -33,6 +35,11 @@ class WebhookClient(CrmClient):
         if not secret:
             raise ValueError("webhook secret is required")
         self._secret = secret
+
+    @classmethod
+    def from_settings(cls, settings):
+        secret = settings.credential("webhook_secret")
+        return cls(settings.base_url, secret, **cls.http_options(settings))
 
     def secrets(self):
         return (self._secret,)
@@ -52,6 +59,26 @@ class WebhookClient(CrmClient):
             raise ValueError(f"event must be one of {EVENTS}, got {event!r}")
         payload = {"event": event, "tenant": str(tenant), "occurred_at": occurred_at, "data": data}
         return self._post(payload, idempotency_key)
+
+    def push_updates(self, updates):
+        """One signed ``account.updated`` event per update, keyed by ``update.key``."""
+        return [
+            self.send(
+                "account.updated",
+                update.tenant,
+                update.occurred_at,
+                update.properties,
+                idempotency_key=update.key,
+            )
+            for update in updates
+        ]
+
+    def push_alert(self, alert):
+        """One signed ``account.alert`` event: the alert data plus the account properties."""
+        data = {**alert.payload, "account": alert.properties}
+        return self.send(
+            "account.alert", alert.tenant, alert.occurred_at, data, idempotency_key=alert.key
+        )
 
     def test_connection(self):
         """A signed ``ping`` event the receiver should answer with any 2xx."""

@@ -37,22 +37,6 @@ json_default = delivery_http.json_default
 shared_rate_limiter = delivery_http.shared_rate_limiter
 to_json_bytes = delivery_http.to_json_bytes
 
-__all__ = [
-    "DEFAULT_CONNECT_TIMEOUT",
-    "DEFAULT_READ_TIMEOUT",
-    "AccountUpdate",
-    "Alert",
-    "Attempt",
-    "ClientSettings",
-    "CrmClient",
-    "DeliveryResult",
-    "HttpClient",
-    "RateLimiter",
-    "json_default",
-    "shared_rate_limiter",
-    "to_json_bytes",
-]
-
 
 @dataclass(frozen=True)
 class AccountUpdate:

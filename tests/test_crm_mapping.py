@@ -60,3 +60,8 @@ def test_unmapped_and_blank_keys_are_not_sent():
 
 def test_usage_summary():
     assert usage_summary(STATUS) == "api_calls: 850 / 1000 (85.0%)\nseats: 3"
+
+
+def test_a_new_backend_type_starts_with_our_own_keys():
+    assert default_mapping("pipedrive") == default_mapping("webhook")
+    assert default_mapping("pipedrive") is not default_mapping("pipedrive")

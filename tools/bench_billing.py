@@ -4,7 +4,7 @@
 Creates a fresh database with both addons and demo data, adds N
 subscriptions on the demo plan ``growth-monthly`` (3 metrics), inserts usage for
 last month, then times closing every subscription's period exactly as the
-queue_job jobs do (``usage.subscription._close_due_periods``), one after the
+queue_job jobs do (``usage.period.closing._close_subscription``), one after the
 other in one process.  The yardstick, measured in the same run on the same rows,
 is PostgreSQL computing the same per-(tenant, metric) aggregates in one query and
 marking the same events billed in one UPDATE.
@@ -129,7 +129,7 @@ def measure(env, events, subscriptions, tenants, metric_ids, start, end):
     cr.execute("ROLLBACK TO SAVEPOINT bench_raw")
     t0 = time.perf_counter()
     for subscription in subscriptions:
-        subscription._close_due_periods()
+        env["usage.period.closing"]._close_subscription(subscription)
     env.flush_all()
     billing = time.perf_counter() - t0
     cr.execute(

@@ -10,3 +10,14 @@ class SubscriptionChangeError(UserError):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+class RateLimitExceeded(Exception):
+    """An API key sent more requests this minute than it may; retry after ``retry_after`` s."""
+
+    def __init__(self, limit, retry_after):
+        super().__init__(
+            f"More than {limit} requests per minute for this key; retry in {retry_after} s."
+        )
+        self.limit = limit
+        self.retry_after = retry_after

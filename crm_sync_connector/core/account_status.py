@@ -35,17 +35,10 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from . import health
+from .usage_core import numbers
 
 #: Below this share of a period elapsed, the trend is not computed (too noisy).
 MIN_ELAPSED_FOR_TREND = Decimal("0.1")
-
-
-def _dec(value):
-    if value is None:
-        return None
-    if isinstance(value, float):
-        value = str(value)
-    return Decimal(value)
 
 
 def percent(used, included):
@@ -71,11 +64,11 @@ def prorated_trend(metrics, fraction):
         return None
     current = previous = Decimal(0)
     for metric in metrics:
-        before = _dec(metric.get("previous"))
+        before = numbers.to_optional_decimal(metric.get("previous"))
         if not before:
             continue
         previous += before
-        current += _dec(metric.get("used")) or Decimal(0)
+        current += numbers.to_optional_decimal(metric.get("used")) or Decimal(0)
     if not previous:
         return None
     return health.usage_trend(current, previous * fraction)
@@ -102,8 +95,8 @@ def build_account_status(data):
     if not data.get("tenant"):
         raise ValueError("tenant is required")
     metrics = data.get("metrics") or []
-    mrr = _dec(data.get("mrr")) or Decimal(0)
-    overdue = _dec(data.get("overdue_amount")) or Decimal(0)
+    mrr = numbers.to_optional_decimal(data.get("mrr")) or Decimal(0)
+    overdue = numbers.to_optional_decimal(data.get("overdue_amount")) or Decimal(0)
     fraction = elapsed_fraction(data.get("period_start"), data.get("period_end"), data.get("now"))
     trend = prorated_trend(metrics, fraction)
     adoption = best_allowance_use(metrics)
@@ -121,7 +114,7 @@ def build_account_status(data):
         "period_start": _iso(data.get("period_start")),
         "period_end": _iso(data.get("period_end")),
         "last_invoice_number": invoice.get("number"),
-        "last_invoice_amount": _dec(invoice.get("amount")),
+        "last_invoice_amount": numbers.to_optional_decimal(invoice.get("amount")),
         "last_invoice_state": invoice.get("state"),
         "last_invoice_payment_state": invoice.get("payment_state"),
         "last_invoice_date": _iso(invoice.get("date")),
@@ -131,8 +124,8 @@ def build_account_status(data):
         "health_reasons": "; ".join(reason for reason, _points in factors),
         "usage": {
             m["code"]: {
-                "used": _dec(m.get("used")) or Decimal(0),
-                "included": _dec(m.get("included")),
+                "used": numbers.to_optional_decimal(m.get("used")) or Decimal(0),
+                "included": numbers.to_optional_decimal(m.get("included")),
                 "percent": percent(m.get("used"), m.get("included")),
             }
             for m in metrics

@@ -32,6 +32,8 @@ worst (overdue more than a period, -40) gives 60 and a usage drop over 30 % give
 
 from decimal import Decimal
 
+from .usage_core import numbers
+
 USAGE_DROP_SEVERE = Decimal("0.7")
 USAGE_DROP_MILD = Decimal("0.9")
 LOW_ADOPTION = Decimal("0.2")
@@ -51,17 +53,8 @@ CRITICAL = "critical"
 
 
 def _decimal(value, name):
-    if value is None:
-        return None
-    if isinstance(value, float):
-        value = str(value)  # 0.1 -> Decimal("0.1"), not 0.1000000000000000055...
-    try:
-        value = Decimal(value)
-    except (ArithmeticError, TypeError, ValueError):
-        raise ValueError(f"{name} must be a number, got {value!r}") from None
-    if not value.is_finite() or value < 0:
-        raise ValueError(f"{name} must be a finite non-negative number, got {value}")
-    return value
+    """``None`` (unknown) or a finite, non-negative Decimal."""
+    return None if value is None else numbers.to_non_negative(value, name)
 
 
 def usage_trend(current_usage, previous_usage):

@@ -72,8 +72,9 @@ DEFAULT_MAPPINGS = {
 
 
 def default_mapping(backend_type):
-    """``{our key: CRM name}`` defaults of a backend type (a copy)."""
-    return dict(DEFAULT_MAPPINGS[backend_type])
+    """``{our key: CRM name}`` defaults of a backend type (a copy); our own keys for a
+    type without conventions of its own."""
+    return dict(DEFAULT_MAPPINGS.get(backend_type, _WEBHOOK))
 
 
 def _metric_name(template, code):

@@ -1,5 +1,4 @@
 from . import crm_sync_credentials_mixin
-from . import crm_sync_delivery_mixin
 from . import crm_sync_backend
 from . import crm_sync_field_mapping
 from . import crm_sync_message

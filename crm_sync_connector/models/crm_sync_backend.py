@@ -1,26 +1,51 @@
+import logging
+
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
+from ..adapters import OdooCrmClient
+from ..core.clients import (
+    CLIENTS,
+    DEFAULT_API_VERSION,
+    DEFAULT_EXTERNAL_ID_FIELD,
+    DEFAULT_GRANT,
+    DEFAULT_ID_PROPERTY,
+    DEFAULT_READ_TIMEOUT,
+    ClientSettings,
+    DeliveryResult,
+    shared_rate_limiter,
+)
 from ..core.mapping import default_mapping
-from .crm_sync_message import BATCH_SIZE
+from ..core.usage_core import delivery_redact
 
-BACKEND_TYPES = [
-    ("hubspot", "HubSpot"),
-    ("salesforce", "Salesforce"),
-    ("webhook", "Signed webhook"),
-    ("odoo", "Odoo CRM"),
-]
-ROOT_CHANNEL_XMLID = "crm_sync_connector.queue_job_channel_crm_sync"
+_logger = logging.getLogger(__name__)
+
+#: backend type -> client class: the HTTP clients of the core, and Odoo CRM.
+#: A new CRM is one client class (``core.clients.base.CrmClient``) and one line here.
+ADAPTERS = {**CLIENTS, "odoo": OdooCrmClient}
+BACKEND_TYPES = [(backend_type, client.label) for backend_type, client in ADAPTERS.items()]
+#: Backend-specific settings handed to the clients (``ClientSettings.options``).
+OPTION_FIELDS = (
+    "hubspot_id_property",
+    "sf_token_url",
+    "sf_client_id",
+    "sf_grant",
+    "sf_api_version",
+    "sf_external_id_field",
+)
 
 
 class CrmSyncBackend(models.Model):
     """A CRM that receives account status; several may be active at once."""
 
     _name = "crm.sync.backend"
-    _inherit = ["crm.sync.credentials.mixin", "crm.sync.delivery.mixin"]
+    _inherit = ["crm.sync.credentials.mixin", "usage.outbox.destination"]
     _description = "CRM Sync Backend"
     _order = "sequence, name"
     _check_company_auto = True
+
+    _outbox_message_model = "crm.sync.message"
+    _outbox_root_channel = "crm_sync_connector.queue_job_channel_crm_sync"
 
     name = fields.Char(required=True)
     sequence = fields.Integer(default=10)
@@ -37,14 +62,13 @@ class CrmSyncBackend(models.Model):
     rate_limit = fields.Float(
         default=5.0, help="Requests per second sent to this CRM, shared by all jobs of a worker."
     )
-    timeout = fields.Float(default=30.0, help="Read timeout of every request, in seconds.")
-    max_attempts = fields.Integer(
-        default=8, help="Deliveries failing this many times become dead letters."
+    timeout = fields.Float(
+        default=DEFAULT_READ_TIMEOUT, help="Read timeout of every request, in seconds."
     )
     # HubSpot
     hubspot_id_property = fields.Char(
         string="Tenant property",
-        default="tenant_id",
+        default=DEFAULT_ID_PROPERTY,
         help="Unique company property holding the tenant id (upsert key).",
     )
     # Salesforce
@@ -53,10 +77,12 @@ class CrmSyncBackend(models.Model):
     sf_grant = fields.Selection(
         [("client_credentials", "Client credentials"), ("refresh_token", "Refresh token")],
         string="OAuth grant",
-        default="client_credentials",
+        default=DEFAULT_GRANT,
     )
-    sf_api_version = fields.Char(string="API version", default="v61.0")
-    sf_external_id_field = fields.Char(string="External ID field", default="Tenant_Id__c")
+    sf_api_version = fields.Char(string="API version", default=DEFAULT_API_VERSION)
+    sf_external_id_field = fields.Char(
+        string="External ID field", default=DEFAULT_EXTERNAL_ID_FIELD
+    )
     # Odoo CRM
     odoo_activity_user_id = fields.Many2one(
         "res.users",
@@ -65,39 +91,19 @@ class CrmSyncBackend(models.Model):
     )
 
     mapping_ids = fields.One2many("crm.sync.field.mapping", "backend_id", string="Field mapping")
-    channel_id = fields.Many2one("queue.job.channel", readonly=True, copy=False)
     message_ids = fields.One2many("crm.sync.message", "backend_id")
-    pending_count = fields.Integer(compute="_compute_counts")
-    dead_count = fields.Integer(compute="_compute_counts")
 
     _name_company_uniq = models.Constraint(
         "UNIQUE(company_id, name)", "A backend name is unique per company."
-    )
-    _max_attempts_positive = models.Constraint(
-        "CHECK(max_attempts > 0)", "The number of attempts must be positive."
     )
     _rate_limit_positive = models.Constraint(
         "CHECK(rate_limit > 0)", "The rate limit must be positive."
     )
 
-    def _compute_counts(self):
-        groups = self.env["crm.sync.message"]._read_group(
-            [("backend_id", "in", self.ids), ("state", "in", ("pending", "dead"))],
-            ["backend_id", "state"],
-            ["__count"],
-        )
-        counts = {(backend.id, state): count for backend, state, count in groups}
-        for backend in self:
-            backend.pending_count = counts.get((backend.id, "pending"), 0)
-            backend.dead_count = counts.get((backend.id, "dead"), 0)
-
     @api.constrains("backend_type", "base_url", "sf_token_url", "sf_client_id")
     def _check_connection_settings(self):
         for backend in self:
-            if (
-                backend.backend_type in ("hubspot", "salesforce", "webhook")
-                and not backend.base_url
-            ):
+            if backend.backend_type != "odoo" and not backend.base_url:
                 raise ValidationError(_("Backend %s needs a base URL.", backend.name))
             if backend.backend_type == "salesforce" and not (
                 backend.sf_token_url and backend.sf_client_id
@@ -109,10 +115,7 @@ class CrmSyncBackend(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         backends = super().create(vals_list)
-        for backend in backends:
-            if not backend.mapping_ids:
-                backend._reset_mapping()
-            backend._ensure_channel()
+        backends.filtered(lambda b: not b.mapping_ids)._reset_mapping()
         return backends
 
     def _reset_mapping(self):
@@ -129,46 +132,91 @@ class CrmSyncBackend(models.Model):
     def action_reset_mapping(self):
         self._reset_mapping()
 
-    def _ensure_channel(self):
-        """One queue_job channel per backend (``root.crm_sync.<id>``): a slow or
-        rate-limited CRM does not hold up the others."""
-        root = self.env.ref(ROOT_CHANNEL_XMLID)
-        for backend in self.filtered(lambda b: not b.channel_id):
-            # sudo: queue.job.channel is writable by system admins only; the
-            # channel is technical plumbing created for a backend the user may create.
-            channel = (
-                self.env["queue.job.channel"]
-                .sudo()
-                .create({"name": str(backend.id), "parent_id": root.id})
-            )
-            backend.channel_id = channel
-
-    @property
-    def _channel_name(self):
-        self.ensure_one()
-        return f"root.crm_sync.{self.id}"
-
     def _mapping_dict(self):
         self.ensure_one()
         return {m.key: m.remote_name for m in self.mapping_ids if m.active}
 
-    def action_view_messages(self):
-        self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "crm_sync_connector.crm_sync_message_action"
-        )
-        action["domain"] = [("backend_id", "=", self.id)]
-        action["context"] = {"search_default_filter_dead": 1}
-        return action
+    # ------------------------------------------------------------------ client
 
-    def action_replay_dead(self):
-        """Replay every dead message of the selected backends."""
-        dead = self.env["crm.sync.message"].search(
-            [("backend_id", "in", self.ids), ("state", "=", "dead")]
+    def _client(self):
+        """This backend's client, credentials decrypted now (``ADAPTERS``)."""
+        self.ensure_one()
+        settings = ClientSettings(
+            base_url=self.base_url,
+            timeout=self.timeout,
+            rate_limit=shared_rate_limiter(
+                ("crm_sync", self.env.cr.dbname, self.id), self.rate_limit
+            ),
+            credential=self._credential,
+            options={name: self[name] for name in OPTION_FIELDS},
+            load_token=self._load_access_token,
+            save_token=self._save_access_token,
+            record=self,
         )
-        if dead:
-            dead.action_replay()
-        return True
+        return ADAPTERS[self.backend_type].from_settings(settings)
+
+    def _outbox_batch_size(self):
+        return ADAPTERS[self.backend_type].batch_size
+
+    def _known_secrets(self):
+        """Every decrypted credential, to redact errors that did not come from a client."""
+        values = []
+        for name in ("token", "client_secret", "refresh_token", "webhook_secret", "access_token"):
+            try:
+                values.append(self._credential(name))
+            except Exception:
+                continue
+        return [value for value in values if value]
+
+    def _configuration_failure(self, exc):
+        """A client that cannot be built or crashed: a permanent, redacted failure."""
+        _logger.info("CRM sync backend %s: %s", self.id, type(exc).__name__)
+        error = delivery_redact.redact(f"{type(exc).__name__}: {exc}", self._known_secrets())
+        return DeliveryResult(ok=False, retryable=False, error=error)
+
+    def action_test_connection(self):
+        self.ensure_one()
+        try:
+            with self._client() as client:
+                result = client.test_connection()
+        except Exception as exc:
+            result = self._configuration_failure(exc)
+        if result.ok:
+            message, kind = _("Connection to %s works.", self.name), "success"
+        else:
+            message, kind = _("Connection failed: %s", result.error), "danger"
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {"message": message, "type": kind, "sticky": not result.ok},
+        }
+
+    # ------------------------------------------------------------------ push
+
+    def _outbox_push(self, messages):
+        """Send ``messages`` (all of this backend): ``[(messages, DeliveryResult)]``.
+
+        The statuses of every tenant of the batch are computed once, here, at
+        send time; the client gets plain data.
+        """
+        self.ensure_one()
+        statuses = messages.tenant_id._crm_account_statuses()
+        mapping = self._mapping_dict()
+        updates = messages.filtered(lambda m: m.kind == "update")
+        outcome = []
+        try:
+            with self._client() as client:
+                if updates:
+                    results = client.push_updates(
+                        [m._account_update(statuses, mapping) for m in updates]
+                    )
+                    outcome += _grouped(updates, results)
+                for alert in messages - updates:
+                    outcome.append((alert, client.push_alert(alert._alert(statuses, mapping))))
+        except Exception as exc:
+            sent = self.env["crm.sync.message"].union(*(group for group, _r in outcome))
+            outcome.append((messages - sent, self._configuration_failure(exc)))
+        return outcome
 
     # ------------------------------------------------------------------ full refresh
 
@@ -176,24 +224,23 @@ class CrmSyncBackend(models.Model):
     def _cron_full_refresh(self):
         """Daily: an update of every tenant with a subscription to every active backend.
 
-        HubSpot messages are delivered ``BATCH_SIZE`` per job and request; the
-        other CRMs have no batch upsert and get one job per message.
+        One outbox statement per backend, then jobs of the client's batch size
+        (HubSpot: 100 tenants per job and request).
         """
-        messages_model = self.env["crm.sync.message"]
+        messages = self.env["crm.sync.message"]
         for backend in self.search([]):
             tenants = (
                 self.env["usage.subscription"]
                 .search([("company_id", "=", backend.company_id.id)])
                 .tenant_id
             )
-            new = messages_model.browse()
-            for tenant in tenants:
-                new |= messages_model._enqueue(backend, tenant, schedule=False)
-            backend._schedule_batches(new)
+            messages._enqueue(backend, tenants, schedule=False)._schedule()
         return True
 
-    def _schedule_batches(self, messages):
-        self.ensure_one()
-        size = BATCH_SIZE if self.backend_type == "hubspot" else 1
-        for start in range(0, len(messages), size):
-            messages[start : start + size]._delay()._deliver()
+
+def _grouped(messages, results):
+    """``[(messages, result)]``: the messages that share one result object, together."""
+    groups = {}
+    for message, result in zip(messages, results, strict=True):
+        groups.setdefault(id(result), [messages.browse(), result])[0] |= message
+    return [(group, result) for group, result in groups.values()]

@@ -14,7 +14,7 @@ Each credential has three fields:
 
 from odoo import fields, models
 from odoo.addons.usage_billing_connector.core.secrets_box import mask
-from odoo.addons.usage_billing_connector.models.secrets_config import secrets_box
+from odoo.addons.usage_billing_connector.utils.secrets_config import secrets_box
 
 SECTION = "crm_sync"
 CREDENTIALS = ("token", "client_secret", "refresh_token", "webhook_secret")

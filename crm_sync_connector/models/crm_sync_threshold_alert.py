@@ -49,7 +49,7 @@ class CrmSyncThresholdAlert(models.Model):
             ]
         )
         periods = {sub: (sub.current_period_start, sub.current_period_end) for sub in subscriptions}
-        usage = self.env["usage.tenant"]._crm_usage(
+        usage = self.env["usage.event"]._aggregate(
             [(sub.tenant_id.id, start, end) for sub, (start, end) in periods.items()]
         )
         rows = []

@@ -3,7 +3,7 @@ from decimal import Decimal
 
 from odoo import fields, models
 
-from ..core.mapping import apply_mapping, usage_summary
+from ..core.mapping import usage_summary
 
 #: Fields the Odoo backend may write on partners: a mapping cannot touch others.
 MAPPABLE_PREFIX = "crm_sync_"
@@ -25,10 +25,10 @@ class ResPartner(models.Model):
     crm_sync_usage_summary = fields.Text(string="Usage", readonly=True)
     crm_sync_date = fields.Datetime(string="Usage synced on", readonly=True)
 
-    def _crm_sync_values(self, backend, status):
-        """Mapped status as values of this model's ``crm_sync_*`` fields."""
+    def _crm_sync_values(self, properties, status):
+        """Mapped properties as values of this model's ``crm_sync_*`` fields."""
         values = {}
-        for name, value in apply_mapping(status, backend._mapping_dict()).items():
+        for name, value in properties.items():
             field = self._fields.get(name)
             if not name.startswith(MAPPABLE_PREFIX) or field is None:
                 continue
@@ -55,22 +55,22 @@ class ResPartner(models.Model):
             limit=1,
         )
 
-    def _crm_sync_apply(self, backend, message):
-        """The Odoo CRM "delivery": partner fields, opportunity fields, alert activity."""
+    def _crm_sync_update(self, backend, update):
+        """The Odoo CRM "delivery" of an account update: partner and opportunity fields."""
         self.ensure_one()
-        partner = self.commercial_partner_id
-        values = partner._crm_sync_values(backend, message._status())
-        partner.write(values)
-        opportunity = partner._crm_sync_opportunity()
+        values = self._crm_sync_values(update.properties, update.status)
+        self.write(values)
+        opportunity = self._crm_sync_opportunity()
         if opportunity:
             opportunity.write({name: values.get(name) for name in LEAD_FIELDS if name in values})
-        if message.kind == "alert":
-            target = opportunity or partner
-            user = opportunity.user_id or backend.odoo_activity_user_id or self.env.user
-            activity = target.activity_schedule(
-                "mail.mail_activity_data_todo",
-                summary=message.payload["subject"],
-                note=message.payload["body"],
-                user_id=user.id,
-            )
-            message.remote_id = f"mail.activity,{activity.id}"
+        return opportunity
+
+    def _crm_sync_alert(self, backend, alert):
+        """An alert: the account update, then an activity for the salesperson."""
+        opportunity = self._crm_sync_update(backend, alert)
+        target = opportunity or self
+        user = opportunity.user_id or backend.odoo_activity_user_id or self.env.user
+        activity = target.activity_schedule(
+            "mail.mail_activity_data_todo", summary=alert.subject, note=alert.body, user_id=user.id
+        )
+        return f"mail.activity,{activity.id}"

@@ -1,4 +1,4 @@
-from odoo.addons.usage_billing_connector.models.secrets_config import secrets_box
+from odoo.addons.usage_billing_connector.utils.secrets_config import secrets_box
 from odoo.tests import tagged
 
 from .common import CrmSyncCase

@@ -3,7 +3,7 @@ from unittest.mock import patch
 
 from cryptography.fernet import Fernet
 
-from odoo.addons.usage_billing_connector.models.secrets_config import _file_section
+from odoo.addons.usage_billing_connector.utils.secrets_config import _file_section
 from odoo.tests import tagged
 from odoo.tools import config
 

@@ -8,18 +8,17 @@ import logging
 import re
 import time
 import uuid
-from datetime import datetime, timezone
 
 import psycopg2
 
 from odoo import SUPERUSER_ID, http
 from odoo.http import request
 
-from ..core import rate_limit
 from ..core.openapi import openapi_document
 from ..core.payload import BatchError, parse_body
 from ..core.signing import SignatureError
-from ..models.usage_billing_params import get_int_param
+from ..exceptions import RateLimitExceeded
+from ..utils.params import get_int_param
 
 _logger = logging.getLogger(__name__)
 
@@ -73,7 +72,7 @@ class UsageApiController(http.Controller):
             body = self._read_body()
             api_key = self._authenticate(body)
             log.update(api_key_id=api_key.id, company_id=api_key.company_id.id)
-            self._check_rate_limit(api_key)
+            api_key._check_rate_limit()
             raw_events = parse_body(body, get_int_param(request.env, "max_events"))
             # sudo: the signature authenticated the caller; every query of the
             # handler is scoped to the key's company explicitly.
@@ -82,6 +81,9 @@ class UsageApiController(http.Controller):
                 results, counts = getattr(records, method)(api_key, raw_events, request_id)
         except BatchError as exc:
             return self._error(log, started, ApiError(exc.status, exc.code, exc.message))
+        except RateLimitExceeded as exc:
+            headers = {"Retry-After": str(exc.retry_after)}
+            return self._error(log, started, ApiError(429, "rate_limited", str(exc), headers))
         except ApiError as exc:
             return self._error(log, started, exc)
         except psycopg2.errors.SerializationFailure:
@@ -122,23 +124,6 @@ class UsageApiController(http.Controller):
         except SignatureError as exc:
             raise ApiError(401, exc.code, exc.message) from None
 
-    def _check_rate_limit(self, api_key):
-        limit = api_key.rate_limit or get_int_param(request.env, "rate_limit")
-        if limit <= 0:
-            return
-        now = time.time()
-        start = rate_limit.window_start(now)
-        # sudo: the counter is technical (managers may only read it).
-        count = request.env["usage.rate.counter"].sudo()._hit(api_key, _utc(start))
-        if rate_limit.is_over_limit(count, limit):
-            retry = rate_limit.retry_after(now)
-            raise ApiError(
-                429,
-                "rate_limited",
-                f"More than {limit} requests per minute for this key; retry in {retry} s.",
-                headers={"Retry-After": str(retry)},
-            )
-
     def _error(self, log, started, error):
         self._log(log, started, error.status, error_code=error.code, errors=[error.message])
         body = {"error": {"code": error.code, "message": error.message}}
@@ -160,7 +145,3 @@ class UsageApiController(http.Controller):
                 "errors": errors,
             }
         )
-
-
-def _utc(unix_seconds):
-    return datetime.fromtimestamp(unix_seconds, timezone.utc).replace(tzinfo=None)

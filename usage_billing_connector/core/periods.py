@@ -19,25 +19,17 @@ import calendar
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import NamedTuple
 
-from .pricing import to_decimal
+from . import utc
+from .numbers import to_decimal
 
 INTERVAL_MONTHS = {"monthly": 1, "quarterly": 3, "yearly": 12}
 
 _ONE_SECOND = timedelta(seconds=1)
 _FRACTION_QUANTUM = Decimal("1e-24")
-
-
-def to_utc(moment: datetime, name: str = "moment") -> datetime:
-    """Return ``moment`` in UTC, truncated to the second; refuse naive datetimes."""
-    if not isinstance(moment, datetime):
-        raise ValueError(f"{name} must be a datetime, got {type(moment).__name__}")
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError(f"{name} must be timezone-aware (UTC), got naive {moment.isoformat()}")
-    return moment.astimezone(timezone.utc).replace(microsecond=0)
 
 
 def interval_months(interval: str) -> int:
@@ -66,15 +58,15 @@ class Period:
     end: datetime
 
     def __post_init__(self):
-        start = to_utc(self.start, "period start")
-        end = to_utc(self.end, "period end")
+        start = utc.to_utc(self.start, "period start")
+        end = utc.to_utc(self.end, "period end")
         if end <= start:
             raise ValueError(f"period end {end.isoformat()} must be after {start.isoformat()}")
         object.__setattr__(self, "start", start)
         object.__setattr__(self, "end", end)
 
     def __contains__(self, moment):
-        return self.start <= to_utc(moment) < self.end
+        return self.start <= utc.to_utc(moment) < self.end
 
 
 def _period_start(anchor, months, index):
@@ -102,8 +94,8 @@ def _index_containing(moment, anchor, months):
 
 def period_containing(moment: datetime, interval: str, anchor: datetime) -> Period:
     """The period of the ``anchor``-based schedule with ``start <= moment < end``."""
-    moment = to_utc(moment)
-    anchor = to_utc(anchor, "anchor")
+    moment = utc.to_utc(moment)
+    anchor = utc.to_utc(anchor, "anchor")
     months = interval_months(interval)
     return _period(anchor, months, _index_containing(moment, anchor, months))
 
@@ -118,7 +110,7 @@ def next_period(period: Period, interval: str, anchor: datetime) -> Period:
     if current != period:
         raise ValueError(
             f"period {period.start.isoformat()} – {period.end.isoformat()} is not a "
-            f"{interval} period of the schedule anchored at {to_utc(anchor).isoformat()}"
+            f"{interval} period of the schedule anchored at {utc.to_utc(anchor).isoformat()}"
         )
     return period_containing(period.end, interval, anchor)
 
@@ -129,8 +121,8 @@ def periods_between(anchor: datetime, interval: str, until: datetime) -> list[Pe
     These are the periods that can be invoiced at ``until``; the one still
     running is left out.
     """
-    anchor = to_utc(anchor, "anchor")
-    until = to_utc(until, "until")
+    anchor = utc.to_utc(anchor, "anchor")
+    until = utc.to_utc(until, "until")
     months = interval_months(interval)
     periods = []
     index = 0
@@ -147,8 +139,8 @@ def seconds(period: Period) -> int:
 
 def overlap_seconds(period: Period, start: datetime, end: datetime) -> int:
     """Seconds of ``[start, end)`` that fall inside ``period`` (0 when disjoint)."""
-    start = to_utc(start, "start")
-    end = to_utc(end, "end")
+    start = utc.to_utc(start, "start")
+    end = utc.to_utc(end, "end")
     if end < start:
         raise ValueError(f"end {end.isoformat()} is before start {start.isoformat()}")
     overlap = min(end, period.end) - max(start, period.start)
@@ -207,7 +199,7 @@ def _coerce_change(change, position):
     if price < 0:
         raise ValueError(f"change {position}: unit_price must not be negative, got {price}")
     return StateChange(
-        to_utc(effective_at, f"change {position} effective_at"), seats, price, active
+        utc.to_utc(effective_at, f"change {position} effective_at"), seats, price, active
     )
 
 

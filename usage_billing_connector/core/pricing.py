@@ -6,10 +6,8 @@ and the aggregated quantity, call :func:`rate`, and round the result once with
 arithmetic here makes it testable without a database and guarantees that every
 invoice line is priced by exactly the same code.
 
-Money and quantities are :class:`~decimal.Decimal` everywhere: binary floats
-cannot represent prices such as 0.002 exactly, and an invoice must add up to the
-cent.  Floats handed in by Odoo fields are converted through their shortest
-``repr`` (``0.1`` becomes ``Decimal("0.1")``, not its binary expansion).
+Money and quantities are :class:`~decimal.Decimal` everywhere (``numbers``
+converts what Odoo fields hand over): an invoice must add up to the cent.
 
 Order of operations (the contract the invoices rely on):
 
@@ -23,7 +21,9 @@ Order of operations (the contract the invoices rely on):
 """
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
+from decimal import ROUND_HALF_UP, Decimal, localcontext
+
+from .numbers import NumberError, to_decimal, to_non_negative
 
 PER_UNIT = "per_unit"
 GRADUATED = "graduated"
@@ -39,43 +39,13 @@ ZERO = Decimal(0)
 _RATING_PRECISION = 60
 
 
-class PricingError(ValueError):
+class PricingError(NumberError):
     """A charge configuration or a quantity that cannot be rated."""
-
-
-def to_decimal(value: Decimal | int | float | str, field: str = "value") -> Decimal:
-    """Return ``value`` as a finite Decimal, or raise :class:`PricingError`.
-
-    Accepts Decimal, int, str and float (through ``repr``, because Odoo Float
-    and Monetary fields hand floats over).  Booleans are refused: ``True`` is an
-    int in Python, and a price of ``True`` is always a bug upstream.
-    """
-    if isinstance(value, bool):
-        raise PricingError(f"{field} must be a number, got {value!r}")
-    if isinstance(value, Decimal):
-        result = value
-    elif isinstance(value, int):
-        result = Decimal(value)
-    elif isinstance(value, float):
-        result = Decimal(repr(value))
-    elif isinstance(value, str):
-        try:
-            result = Decimal(value.strip())
-        except InvalidOperation:
-            raise PricingError(f"{field} is not a number: {value!r}") from None
-    else:
-        raise PricingError(f"{field} must be a number, got {type(value).__name__}")
-    if not result.is_finite():
-        raise PricingError(f"{field} must be finite, got {value!r}")
-    return result
 
 
 def _non_negative(value, field):
     """Coerce ``value`` to Decimal and refuse negatives (no negative prices or allowances)."""
-    result = to_decimal(value, field)
-    if result < 0:
-        raise PricingError(f"{field} must not be negative, got {result}")
-    return result
+    return to_non_negative(value, field, PricingError)
 
 
 @dataclass(frozen=True)
@@ -94,7 +64,7 @@ class Tier:
 
     def __post_init__(self):
         if self.up_to is not None:
-            up_to = to_decimal(self.up_to, "tier up_to")
+            up_to = to_decimal(self.up_to, "tier up_to", PricingError)
             if up_to <= 0:
                 raise PricingError(f"tier up_to must be greater than 0, got {up_to}")
             object.__setattr__(self, "up_to", up_to)
@@ -127,7 +97,9 @@ class Charge:
         object.__setattr__(self, "tiers", tiers)
         for field in ("unit_price", "package_price", "included_quantity", "minimum_amount"):
             object.__setattr__(self, field, _non_negative(getattr(self, field), field))
-        object.__setattr__(self, "package_size", to_decimal(self.package_size, "package_size"))
+        object.__setattr__(
+            self, "package_size", to_decimal(self.package_size, "package_size", PricingError)
+        )
         validate_charge(self)
 
 
@@ -377,7 +349,7 @@ def round_amount(amount: Decimal, decimals: int) -> Decimal:
     """
     if isinstance(decimals, bool) or not isinstance(decimals, int) or decimals < 0:
         raise PricingError(f"decimals must be a non-negative int, got {decimals!r}")
-    amount = to_decimal(amount, "amount")
+    amount = to_decimal(amount, "amount", PricingError)
     with localcontext() as context:
         # Room for every integer digit plus the decimals: quantize must never overflow.
         context.prec = max(context.prec, amount.adjusted() + decimals + 2)
@@ -401,5 +373,5 @@ def prorate(amount: Decimal, used_seconds: int, period_seconds: int) -> Decimal:
             f"used_seconds must be between 0 and period_seconds ({period_seconds}), "
             f"got {used_seconds}"
         )
-    amount = to_decimal(amount, "amount")
+    amount = to_decimal(amount, "amount", PricingError)
     return amount * used_seconds / period_seconds

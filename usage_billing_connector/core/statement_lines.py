@@ -11,6 +11,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from . import periods, pricing
+from .numbers import to_decimal
 
 ZERO = Decimal(0)
 
@@ -65,7 +66,7 @@ def fee_segment_lines(plan_name, period, changes, decimals):
                 amount,
                 quantity=Decimal(segment.seats),
                 billable=Decimal(segment.seats),
-                unit_price=pricing.to_decimal(segment.unit_price),
+                unit_price=to_decimal(segment.unit_price),
                 period=periods.Period(segment.start, segment.end),
             )
         )
@@ -160,7 +161,7 @@ def late_usage_line(metric, metric_label, charge, new_quantity, billed_amount, d
 
 def _single_unit_price(charge, rating):
     if charge.pricing_model == pricing.PER_UNIT:
-        return pricing.to_decimal(charge.unit_price)
+        return to_decimal(charge.unit_price)
     if charge.pricing_model == pricing.VOLUME and rating.breakdown:
         return rating.breakdown[0].unit_price
     return None

@@ -1,7 +1,7 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
-from .usage_billing_params import DEFAULTS, MINIMUMS, get_bool_param
+from ..utils.params import DEFAULTS, MINIMUMS, get_bool_param
 
 
 class ResConfigSettings(models.TransientModel):

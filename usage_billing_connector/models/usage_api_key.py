@@ -5,9 +5,11 @@ from datetime import timedelta
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
-from ..core import signing
+from ..core import rate_limit, signing, utc
 from ..core.secrets_box import generate_secret, mask
-from .secrets_config import secrets_box
+from ..exceptions import RateLimitExceeded
+from ..utils.params import get_int_param
+from ..utils.secrets_config import secrets_box
 
 SECTION = "usage_billing"
 #: What a key id sent in ``X-Usage-Key`` may look like (printable ASCII): anything
@@ -130,6 +132,19 @@ class UsageApiKey(models.Model):
         secrets = key._valid_secrets(fields.Datetime.now())
         signing.verify(signature_header, body, secrets, time.time(), tolerance)
         return key
+
+    def _check_rate_limit(self):
+        """Count one request of this key; raise ``RateLimitExceeded`` past its limit."""
+        self.ensure_one()
+        limit = self.rate_limit or get_int_param(self.env, "rate_limit")
+        if limit <= 0:
+            return
+        now = time.time()
+        start = utc.from_unix(rate_limit.window_start(now))
+        # sudo: the counter is technical (managers may only read it).
+        count = self.env["usage.rate.counter"].sudo()._hit(self, start)
+        if rate_limit.is_over_limit(count, limit):
+            raise RateLimitExceeded(limit, rate_limit.retry_after(now))
 
     def _allowed_tenant_ids(self):
         """None when every tenant of the company is allowed."""

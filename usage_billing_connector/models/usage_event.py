@@ -207,45 +207,33 @@ class UsageEvent(models.Model):
                 )
                 for event in events
             ]
-            self._write_verdicts([(event.id, verdict) for event, verdict in updates])
+            self._write_verdicts(updates)
             released |= self.browse(
                 [event.id for event, verdict in updates if verdict.state == "accepted"]
             )
         return released
 
     def _write_verdicts(self, updates):
-        if not updates:
-            return
-        self.env.cr.execute(
-            """
-            UPDATE usage_event e
-               SET state = v.state, quarantine_reason = v.reason, tenant_id = v.tenant_id,
-                   metric_id = v.metric_id, write_uid = %s, write_date = now() at time zone 'UTC'
-              FROM unnest(%s::int[], %s::varchar[], %s::varchar[], %s::int[], %s::int[])
-                AS v(id, state, reason, tenant_id, metric_id)
-             WHERE e.id = v.id AND e.state = 'quarantined'
-            """,
-            (
-                self.env.uid,
-                [event_id for event_id, _v in updates],
-                [v.state for _id, v in updates],
-                [v.reason for _id, v in updates],
-                [v.tenant_id for _id, v in updates],
-                [v.metric_id for _id, v in updates],
-            ),
-        )
-        self.env.invalidate_all()
+        """Store ``[(event, verdict)]``: one ORM write per distinct verdict."""
+        by_verdict = {}
+        for event, verdict in updates:
+            by_verdict.setdefault(verdict, self.browse())
+            by_verdict[verdict] |= event
+        for verdict, events in by_verdict.items():
+            events.write(
+                {
+                    "state": verdict.state,
+                    "quarantine_reason": verdict.reason or False,
+                    "tenant_id": verdict.tenant_id or False,
+                    "metric_id": verdict.metric_id or False,
+                }
+            )
 
     def action_discard(self):
         """A human decision that quarantined usage must never be billed (kept, not deleted)."""
         if self.filtered(lambda e: e.state != "quarantined"):
             raise UserError(_("Only quarantined events can be discarded."))
-        self.env.cr.execute(
-            "UPDATE usage_event SET state = 'discarded', write_uid = %s,"
-            " write_date = now() at time zone 'UTC' WHERE id = ANY(%s)",
-            (self.env.uid, self.ids),
-        )
-        self.env.invalidate_all()
+        self.write({"state": "discarded"})
 
     @api.model
     def _cron_reprocess_quarantined(self, limit=10000):

@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 
-from .usage_billing_params import get_param
-from .usage_subscription import as_utc
+from ..core import utc
+from ..utils.params import get_param
 
 
 class UsageEvent(models.Model):
@@ -26,7 +26,9 @@ class UsageEvent(models.Model):
             """,
             [list(tenant_ids)],
         )
-        cancelled = {tid: as_utc(end) for tid, is_open, end in cr.fetchall() if not is_open and end}
+        cancelled = {
+            tid: utc.aware(end) for tid, is_open, end in cr.fetchall() if not is_open and end
+        }
         closed = {}
         if get_param(self.env, "late_usage_policy") == "quarantine":
             cr.execute(
@@ -35,7 +37,7 @@ class UsageEvent(models.Model):
                 [list(tenant_ids)],
             )
             for tid, start, end in cr.fetchall():
-                closed.setdefault(tid, []).append((as_utc(start), as_utc(end)))
+                closed.setdefault(tid, []).append((utc.aware(start), utc.aware(end)))
         if not cancelled and not closed:
             return None
 

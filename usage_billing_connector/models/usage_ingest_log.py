@@ -1,6 +1,6 @@
 from odoo import api, fields, models
 
-from .usage_billing_params import get_int_param
+from ..utils.params import get_int_param
 
 
 class UsageIngestLog(models.Model):

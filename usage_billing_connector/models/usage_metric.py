@@ -1,18 +1,6 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
-#: The aggregate of one metric's events ``e`` (joined with the metric as ``m``),
-#: as the metric's aggregation defines it.  Billing, reconciliation and the CRM's
-#: usage figures all aggregate with this one expression.
-AGGREGATE_EXPRESSION = """
-    CASE m.aggregation
-        WHEN 'sum' THEN sum(e.quantity)
-        WHEN 'max' THEN max(e.quantity)
-        WHEN 'count' THEN count(*)::numeric
-        WHEN 'unique_count' THEN count(DISTINCT e.properties ->> m.unique_property)::numeric
-        WHEN 'last' THEN (array_agg(e.quantity ORDER BY e.occurred_at DESC, e.id DESC))[1]
-    END"""
-
 
 class UsageMetric(models.Model):
     _name = "usage.metric"

@@ -1,6 +1,7 @@
 from odoo import api, fields, models
 
 from ..core import pricing
+from ..core.numbers import to_decimal
 from .usage_plan_charge import PRICE_DIGITS
 
 
@@ -25,7 +26,7 @@ class UsagePlanTier(models.Model):
 
     def _to_core(self):
         return pricing.Tier(
-            up_to=pricing.to_decimal(self.up_to) if self.up_to else None,
+            up_to=to_decimal(self.up_to) if self.up_to else None,
             unit_price=self.unit_price,
             flat_fee=self.flat_fee,
         )

@@ -1,7 +1,7 @@
 from odoo import fields, models, tools
 from odoo.tools import SQL
 
-from .usage_metric import AGGREGATE_EXPRESSION
+from .usage_event_aggregate import AGGREGATE_EXPRESSION
 
 # One row per statement line of usage: what the events say, what the statement
 # rated, what the invoice charges.  Both variances must be zero.

@@ -1,7 +1,7 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
-from .usage_billing_params import get_bool_param
+from ..utils.params import get_bool_param
 
 
 class UsageStatement(models.Model):
@@ -93,12 +93,10 @@ class UsageStatement(models.Model):
                 raise UserError(_("Write why %s is rejected first.", statement.name))
         self.write({"state": "rejected"})
         # The usage goes back to unbilled, ready for a recomputed statement.
-        self.env.cr.execute(
-            "UPDATE usage_event SET state = 'accepted', statement_id = NULL"
-            " WHERE statement_id = ANY(%s)",
-            [self.ids],
-        )
-        self.env["usage.event"].invalidate_model(["state", "statement_id"])
+        # sudo: usage events are written by the ingestion API and billing, never
+        # by users; rejecting a statement is what releases them.
+        events = self.env["usage.event"].sudo().search([("statement_id", "in", self.ids)])
+        events.write({"state": "accepted", "statement_id": False})
         return True
 
     def action_recompute(self):
@@ -108,7 +106,7 @@ class UsageStatement(models.Model):
                 raise UserError(_("Only rejected statements can be recomputed."))
             statement.line_ids.unlink()
             statement.write({"state": "to_approve"})
-            self.env["usage.billing.run"]._fill_statement(statement)
+            self.env["usage.period.closing"]._fill_statement(statement)
         return True
 
     def _create_invoices(self):

@@ -1,7 +1,7 @@
 from odoo import fields, models
 
 from ..core import statement_lines
-from ..core.pricing import to_decimal
+from ..core.numbers import to_decimal
 
 LINE_KINDS = [
     ("fee", "Recurring fee"),

@@ -107,7 +107,7 @@ class BillingCase(UsageFixtures, AccountTestInvoicingCommon):
 
         with freeze_time(datetime.fromisoformat(now)):
             self.env.flush_all()
-            return subscription._close_due_periods()
+            return self.env["usage.period.closing"]._close_subscription(subscription)
 
     def line(self, statement, metric=None, kind="usage"):
         lines = statement.line_ids.filtered(

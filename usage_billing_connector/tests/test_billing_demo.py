@@ -39,7 +39,7 @@ class TestDemoContract(TransactionCase):
                 for n, (code, quantity, props) in enumerate(rows)
             ]
         )
-        (statement,) = acme._close_due_periods()
+        (statement,) = self.env["usage.period.closing"]._close_subscription(acme)
         self.assertEqual(statement.period_start, start)
         amounts = {line.metric_id.code or "fee": line.amount for line in statement.line_ids}
         self.assertEqual(

@@ -94,7 +94,7 @@ class TestBillingStatements(BillingCase):
     def test_cron_enqueues_one_job_per_subscription_with_an_identity_key(self):
         other = self.subscribe(self.plan, tenant=self._make_tenant("t2", self.partner_b))
         with trap_jobs() as trap, freeze_time("2026-02-01 00:00:01"):
-            self.env["usage.billing.run"]._enqueue_closing_jobs()
+            self.env["usage.period.closing"]._enqueue_closing_jobs()
             trap.assert_jobs_count(2)
             keys = {job.identity_key for job in trap.enqueued_jobs}
             self.assertIn(
@@ -107,9 +107,9 @@ class TestBillingStatements(BillingCase):
     def test_a_second_run_does_not_duplicate_a_pending_job(self):
         jobs = self.env["queue.job"].sudo()
         with freeze_time("2026-02-01 00:00:01"):
-            self.env["usage.billing.run"]._enqueue_closing_jobs()
-            self.env["usage.billing.run"]._enqueue_closing_jobs()
-        stored = jobs.search([("method_name", "=", "_close_due_periods")])
+            self.env["usage.period.closing"]._enqueue_closing_jobs()
+            self.env["usage.period.closing"]._enqueue_closing_jobs()
+        stored = jobs.search([("method_name", "=", "_close_subscription")])
         self.assertEqual(len(stored), 1, "the identity key skips the pending duplicate")
         self.assertEqual(stored.channel, "root.usage_billing")
 

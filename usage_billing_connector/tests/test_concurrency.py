@@ -102,7 +102,8 @@ class TestConcurrentBillingRuns(TransactionCase):
 
         def run(cr):
             env = api.Environment(cr, SUPERUSER_ID, {})
-            return env["usage.subscription"].browse(subscription_id)._close_due_periods()
+            subscription = env["usage.subscription"].browse(subscription_id)
+            return env["usage.period.closing"]._close_subscription(subscription)
 
         def second_run_starts():
             try:

@@ -115,11 +115,12 @@ class TestSubscriptionApi(UsageApiCase):
         cron = self.env.ref("usage_billing_connector.ir_cron_billing_run")
         with trap_jobs() as trap, freeze_time("2026-02-01 00:00:01"):
             cron.method_direct_trigger()
-            jobs = [job for job in trap.enqueued_jobs if job.recordset == subscription]
+            jobs = [job for job in trap.enqueued_jobs if job.args == (subscription,)]
             self.assertEqual(len(jobs), 1)
             self.assertEqual(jobs[0].channel, "root.usage_billing")
-            self.assertEqual(jobs[0].method_name, "_close_due_periods")
+            self.assertEqual(jobs[0].model_name, "usage.period.closing")
+            self.assertEqual(jobs[0].method_name, "_close_subscription")
             # What the job does, on the test's cursor (the cron's one is closed).
-            subscription._close_due_periods()
+            self.env["usage.period.closing"]._close_subscription(subscription)
         self.assertEqual(len(subscription.statement_ids), 1)
         self.assertEqual(subscription.statement_ids.amount_untaxed, 10.0)

@@ -138,7 +138,9 @@ class TestSubscriptionHistory(UsageApiCase):
         early = self.send(self.change("early", "seats_changed", datetime(2025, 12, 1), seats=4))
         self.assertEqual(early["results"][0]["error"]["code"], "no_subscription")
         with freeze_time(datetime(2026, 3, 20)):
-            subscription._close_due_periods()  # January and February are stated
+            self.env["usage.period.closing"]._close_subscription(
+                subscription
+            )  # January and February are stated
         self.assertEqual(len(subscription.statement_ids), 2)
         late = self.send(self.change("closed", "seats_changed", datetime(2026, 2, 10), seats=9))
         self.assertEqual(late["results"][0]["error"]["code"], "period_closed")
@@ -151,7 +153,7 @@ class TestSubscriptionHistory(UsageApiCase):
         self.send(self.change("s", "seats_changed", datetime(2026, 3, 17), seats=4))
         self.send(self.change("p", "plan_changed", datetime(2026, 3, 9), plan="pro"))
         with freeze_time(datetime(2026, 4, 1, 0, 0, 1)):
-            (statement,) = subscription._close_due_periods()
+            (statement,) = self.env["usage.period.closing"]._close_subscription(subscription)
         fees = statement.line_ids.filtered(lambda line: line.kind == "fee").sorted("sequence")
         day = 10.0 / 31
         expected = [1 * 8 * day, 30 * 1 * 8 / 31, 30 * 4 * 15 / 31]
@@ -175,7 +177,7 @@ class TestSubscriptionHistory(UsageApiCase):
         self.assertEqual(body["results"][0]["error"]["code"], "currency_mismatch")
         self.assertEqual(subscription.plan_id, basic_eur)
         with freeze_time(datetime(2026, 4, 1, 0, 0, 1)):
-            (statement,) = subscription._close_due_periods()
+            (statement,) = self.env["usage.period.closing"]._close_subscription(subscription)
         self.assertEqual(statement.currency_id, self.eur)
         self.assertEqual(statement.amount_untaxed, 9.0)
 
@@ -228,10 +230,10 @@ class TestSubscriptionHistory(UsageApiCase):
         mismatched = self.env["usage.subscription"].search([("currency_mismatch", "=", True)])
         self.assertEqual(mismatched, subscription)
         with freeze_time("2026-02-01 00:00:01"):
-            due = self.env["usage.billing.run"]._due_subscriptions()
+            due = self.env["usage.period.closing"]._due_subscriptions()
             self.assertNotIn(subscription, [sub for sub, _period in due])
             with self.assertRaises(UserError):
-                subscription._close_due_periods()
+                self.env["usage.period.closing"]._close_subscription(subscription)
         self.assertFalse(subscription.statement_ids)
 
     # ------------------------------------------------------------ upgrade

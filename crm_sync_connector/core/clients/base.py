@@ -19,13 +19,7 @@ import abc
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
-# usage_billing_connector is a sibling addon: inside Odoo it is
-# ``odoo.addons.usage_billing_connector`` (reached relatively, so this core never
-# names odoo), in the repo-level tests the bare package (tests/conftest.py).
-if __name__.startswith("odoo.addons."):
-    from ....usage_billing_connector.core.delivery import http as delivery_http
-else:
-    from usage_billing_connector.core.delivery import http as delivery_http
+from ..usage_core import delivery_http
 
 DEFAULT_CONNECT_TIMEOUT = delivery_http.DEFAULT_CONNECT_TIMEOUT
 DEFAULT_READ_TIMEOUT = delivery_http.DEFAULT_READ_TIMEOUT
@@ -107,6 +101,8 @@ class CrmClient(HttpClient, abc.ABC):
     name = "crm"
     #: Human name of the backend type.
     label = "CRM"
+    #: Account updates worth sending together (one ``push_updates`` call, one job).
+    batch_size = 1
 
     @classmethod
     @abc.abstractmethod

@@ -68,6 +68,7 @@ class HubSpotClient(CrmClient):
 
     name = "hubspot"
     label = "HubSpot"
+    batch_size = BATCH_LIMIT
 
     def __init__(
         self,

@@ -3,26 +3,14 @@ from datetime import datetime, timezone
 from decimal import Decimal
 
 from odoo import api, models
+from odoo.exceptions import UserError
 
-from ..core import periods, statement_lines
-from ..core.pricing import PricingError, to_decimal
-from .usage_billing_params import get_int_param
-from .usage_metric import AGGREGATE_EXPRESSION
-from .usage_subscription import as_utc
+from ..core import periods, statement_lines, utc
+from ..core.numbers import to_decimal
+from ..core.pricing import PricingError
+from ..utils.params import get_int_param
 
 _logger = logging.getLogger(__name__)
-
-# One aggregate per metric over a time range, with the metric's own aggregation.
-# Quantities are read as text: Odoo's driver turns NUMERIC into float.
-AGGREGATE_SQL = f"""
-SELECT e.metric_id, ({AGGREGATE_EXPRESSION})::text
-  FROM usage_event e
-  JOIN usage_metric m ON m.id = e.metric_id
- WHERE e.tenant_id = %(tenant_id)s
-   AND e.state = ANY(%(states)s)
-   AND e.occurred_at >= %(start)s AND e.occurred_at < %(end)s
- GROUP BY e.metric_id, m.aggregation, m.unique_property
-"""
 
 LATE_PERIODS_SQL = """
 SELECT DISTINCT s.period_start, s.period_end
@@ -35,20 +23,21 @@ SELECT DISTINCT s.period_start, s.period_end
 """
 
 
-def naive(moment):
-    return moment.astimezone(timezone.utc).replace(tzinfo=None)
+class UsagePeriodClosing(models.AbstractModel):
+    """Closing billing periods into statements: the cron, its jobs and the rating.
 
+    The one owner of "close a period": the cron finds subscriptions with an ended
+    period and enqueues one job per subscription, the job closes its due periods
+    oldest first, each into a statement with its lines.
+    """
 
-class UsageBillingRun(models.AbstractModel):
-    """Closing billing periods into statements: the cron, the jobs and the rating."""
-
-    _name = "usage.billing.run"
-    _description = "Usage Billing Run"
+    _name = "usage.period.closing"
+    _description = "Closing of Usage Billing Periods"
 
     # ------------------------------------------------------------ scheduling
 
     @api.model
-    def _cron_billing_run(self):
+    def _cron_close_due_periods(self):
         """Enqueue one job per subscription with a period to close, committing in batches."""
         due = self._due_subscriptions()
         batch_size = get_int_param(self.env, "billing_batch_size")
@@ -85,19 +74,36 @@ class UsageBillingRun(models.AbstractModel):
     def _enqueue_closing_jobs(self, due=None):
         """One job per subscription; the identity key skips one already pending."""
         for subscription, first in self._due_subscriptions() if due is None else due:
-            subscription.with_delay(
+            self.with_delay(
                 channel="root.usage_billing",
                 identity_key=f"usage_billing:close:{subscription.id}:{first.start.isoformat()}",
                 description=f"Close billing periods of {subscription.display_name}",
-            )._close_due_periods()
+            )._close_subscription(subscription)
 
     # ---------------------------------------------------------------- closing
+
+    def _close_subscription(self, subscription):
+        """Job: close every due period of one subscription, oldest first."""
+        subscription.ensure_one()
+        if subscription.currency_mismatch:
+            # Reported, never converted: the job fails visibly until it is fixed.
+            raise UserError(subscription._currency_mismatch_message(subscription.plan_id))
+        # sudo: started by the billing cron or an administrator's button, the job
+        # writes the statement, its lines and the event links of the
+        # subscription's own company, whichever company the runner is in.
+        subscription = subscription.sudo().with_company(subscription.company_id)
+        closing = self.sudo().with_company(subscription.company_id)
+        subscription._lock_for_billing()
+        now = closing._now()
+        return [
+            closing._close_period(subscription, period) for period in subscription._due_periods(now)
+        ]
 
     @api.model
     def _close_period(self, subscription, period):
         """Write the statement of one period; a no-op when it already exists."""
         statement_model = self.env["usage.statement"]
-        start = naive(period.start)
+        start = utc.naive(period.start)
         existing = statement_model.search(
             [("subscription_id", "=", subscription.id), ("period_start", "=", start)]
         )
@@ -117,7 +123,7 @@ class UsageBillingRun(models.AbstractModel):
                 "currency_id": subscription.tenant_id.currency_id.id,
                 "plan_id": subscription.plan_id.id,
                 "period_start": start,
-                "period_end": naive(period.end),
+                "period_end": utc.naive(period.end),
             }
         )
         self._fill_statement(statement)
@@ -129,7 +135,7 @@ class UsageBillingRun(models.AbstractModel):
     def _fill_statement(self, statement):
         self.env.flush_all()  # aggregation and linking below are raw SQL
         subscription = statement.subscription_id
-        period = periods.Period(as_utc(statement.period_start), as_utc(statement.period_end))
+        period = periods.Period(utc.aware(statement.period_start), utc.aware(statement.period_end))
         decimals = statement.currency_id.decimal_places
         lines = self._usage_lines(statement, period, decimals)
         lines += self._late_usage_lines(statement, period, decimals)
@@ -140,16 +146,10 @@ class UsageBillingRun(models.AbstractModel):
         )
 
     def _aggregate(self, tenant, start, end, states):
-        self.env.cr.execute(
-            AGGREGATE_SQL,
-            {
-                "tenant_id": tenant.id,
-                "states": list(states),
-                "start": naive(start),
-                "end": naive(end),
-            },
-        )
-        return {metric_id: Decimal(value) for metric_id, value in self.env.cr.fetchall()}
+        """``{metric_id: quantity}`` of one tenant over ``[start, end)``."""
+        start, end = utc.naive(start), utc.naive(end)
+        usage = self.env["usage.event"]._aggregate([(tenant.id, start, end)], states)
+        return {metric_id: quantity for (_t, _s, metric_id), quantity in usage.items()}
 
     def _charges(self, plan):
         return {charge.metric_id: charge for charge in plan.charge_ids}
@@ -185,14 +185,14 @@ class UsageBillingRun(models.AbstractModel):
             LATE_PERIODS_SQL,
             {
                 "tenant_id": statement.tenant_id.id,
-                "before": naive(period.start),
+                "before": utc.naive(period.start),
                 "statement_id": statement.id,
             },
         )
         lines = []
         charges = self._charges(statement.plan_id)
         for start, end in self.env.cr.fetchall():
-            late_period = periods.Period(as_utc(start), as_utc(end))
+            late_period = periods.Period(utc.aware(start), utc.aware(end))
             totals = self._aggregate(
                 statement.tenant_id, late_period.start, late_period.end, ["accepted", "billed"]
             )
@@ -235,7 +235,7 @@ class UsageBillingRun(models.AbstractModel):
         if not plan.fee_unit_price or not plan.fee_product_id:
             return []
         next_period = periods.next_period(
-            period, plan.billing_interval, as_utc(subscription.billing_anchor)
+            period, plan.billing_interval, utc.aware(subscription.billing_anchor)
         )
         billed_ahead = Decimal(0)
         if plan.fee_timing == "in_advance":
@@ -281,8 +281,8 @@ class UsageBillingRun(models.AbstractModel):
             {
                 "statement_id": statement.id,
                 "tenant_id": statement.tenant_id.id,
-                "start": naive(period.start),
-                "end": naive(period.end),
+                "start": utc.naive(period.start),
+                "end": utc.naive(period.end),
             },
         )
         self.env["usage.event"].invalidate_model(["state", "statement_id"])
@@ -298,8 +298,8 @@ class UsageBillingRun(models.AbstractModel):
             "metric_id": metric.id if metric else False,
             "product_id": product.id,
             "name": line.description,
-            "period_start": naive(line.period.start) if line.period else False,
-            "period_end": naive(line.period.end) if line.period else False,
+            "period_start": utc.naive(line.period.start) if line.period else False,
+            "period_end": utc.naive(line.period.end) if line.period else False,
             "quantity": float(line.quantity),
             "included": float(line.included),
             "billable": float(line.billable),

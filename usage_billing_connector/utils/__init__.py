@@ -1,0 +1,1 @@
+"""Helpers of the Odoo shell that are not models."""

@@ -131,11 +131,11 @@ class CrmSyncCase(UsageFixtures, HttpCase):
         self.env.flush_all()
         self.env.cr.execute(
             """
-            INSERT INTO usage_event (event_id, company_id, tenant_ref, tenant_id, metric_code,
-                metric_id, quantity, occurred_at, received_at, payload_hash, state,
+            INSERT INTO usage_event_data (event_id, company_id, tenant_ref, tenant_id,
+                metric_code, metric_id, quantity, occurred_at, received_at, state, accepted_xid,
                 create_uid, write_uid, create_date, write_date)
-            VALUES (gen_random_uuid()::text, %s, %s, %s, %s, %s, %s, %s, now(), 'h', 'accepted',
-                    1, 1, now(), now())
+            VALUES (gen_random_uuid()::text, %s, %s, %s, %s, %s, %s, %s, now(), 'accepted',
+                    pg_current_xact_id(), 1, 1, now(), now())
             """,
             [
                 tenant.company_id.id,

@@ -7,6 +7,7 @@ from . import usage_tenant
 from . import usage_metric
 from . import usage_event
 from . import usage_event_aggregate
+from . import usage_event_migration
 from . import usage_ingest_log
 from . import usage_rate_counter
 from . import usage_plan
@@ -17,6 +18,7 @@ from . import usage_subscription_history
 from . import usage_subscription_change
 from . import usage_statement
 from . import usage_statement_line
+from . import usage_period_rating
 from . import usage_period_closing
 from . import usage_event_billing
 from . import account_move_line

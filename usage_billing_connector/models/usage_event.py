@@ -8,31 +8,51 @@ from ..core.ingestion import finish_batch, plan_batch
 from ..core.payload import UsageEvent as ParsedUsageEvent
 from ..core.payload import parse_events
 from ..core.quarantine import REASONS, ClassifyContext, TenantInfo, classify
+from ..utils import event_store
 
 QUANTITY_DIGITS = (28, 9)
 
+# One statement per batch: the keys first (their primary key decides what is new,
+# see utils/event_store.py), then only the events whose key was inserted.
 INSERT_EVENTS_SQL = """
-INSERT INTO usage_event (
+WITH e AS (
+    SELECT * FROM unnest(
+        %(event_ids)s::varchar[], %(tenant_ids)s::int[], %(tenant_refs)s::varchar[],
+        %(metric_ids)s::int[], %(metric_codes)s::varchar[], %(quantities)s::numeric[],
+        %(occurred_ats)s::timestamp[], %(properties)s::jsonb[], %(states)s::varchar[],
+        %(reasons)s::varchar[], %(hashes)s::varchar[])
+      AS e(event_id, tenant_id, tenant_ref, metric_id, metric_code, quantity, occurred_at,
+           properties, state, reason, payload_hash)
+), keys AS (
+    INSERT INTO usage_event_key (company_id, event_id, payload_hash)
+    SELECT %(company_id)s, e.event_id, e.payload_hash FROM e
+    ON CONFLICT (company_id, event_id) DO NOTHING
+    RETURNING event_id
+)
+INSERT INTO usage_event_data (
     event_id, company_id, api_key_id, request_id, tenant_id, tenant_ref, metric_id,
-    metric_code, quantity, occurred_at, properties, state, quarantine_reason, payload_hash,
-    received_at, create_uid, create_date, write_uid, write_date)
+    metric_code, quantity, occurred_at, properties, state, quarantine_reason, accepted_xid,
+    accepted_seq, received_at, create_uid, create_date, write_uid, write_date)
 SELECT e.event_id, %(company_id)s, %(api_key_id)s, %(request_id)s, e.tenant_id, e.tenant_ref,
        e.metric_id, e.metric_code, e.quantity, e.occurred_at, e.properties, e.state, e.reason,
-       e.payload_hash, %(now)s, %(uid)s, %(now)s, %(uid)s, %(now)s
-  FROM unnest(%(event_ids)s::varchar[], %(tenant_ids)s::int[], %(tenant_refs)s::varchar[],
-              %(metric_ids)s::int[], %(metric_codes)s::varchar[], %(quantities)s::numeric[],
-              %(occurred_ats)s::timestamp[], %(properties)s::jsonb[], %(states)s::varchar[],
-              %(reasons)s::varchar[], %(hashes)s::varchar[])
-    AS e(event_id, tenant_id, tenant_ref, metric_id, metric_code, quantity, occurred_at,
-         properties, state, reason, payload_hash)
-ON CONFLICT (company_id, event_id) DO NOTHING
+       CASE WHEN e.state = 'accepted' THEN pg_current_xact_id() END,
+       CASE WHEN e.state = 'accepted' THEN (SELECT nextval('usage_event_accepted_seq')) END,
+       %(now)s, %(uid)s, %(now)s, %(uid)s, %(now)s
+  FROM e JOIN keys USING (event_id)
 RETURNING event_id
 """
 
 
 class UsageEvent(models.Model):
+    """A unit of usage as the product sent it; append-only (billing never rewrites it).
+
+    Stored in a table partitioned by month, read and written by the ORM through
+    a view (``utils/event_store.py``): ``_auto = False``, the schema is ours.
+    """
+
     _name = "usage.event"
     _description = "Usage Event"
+    _auto = False
     _order = "occurred_at desc, id desc"
     _rec_name = "event_id"
     _check_company_auto = True
@@ -56,28 +76,48 @@ class UsageEvent(models.Model):
     )
     received_at = fields.Datetime(required=True, readonly=True)
     properties = fields.Json(readonly=True)
-    payload_hash = fields.Char(required=True, readonly=True)
     state = fields.Selection(
-        [
-            ("accepted", "Accepted"),
-            ("quarantined", "Quarantined"),
-            ("billed", "Billed"),
-            ("discarded", "Discarded"),
-        ],
+        [("accepted", "Accepted"), ("quarantined", "Quarantined"), ("discarded", "Discarded")],
         required=True,
         readonly=True,
-        index=True,
     )
     quarantine_reason = fields.Selection(
         [(code, code.replace("_", " ").capitalize()) for code in REASONS], readonly=True
     )
     quarantine_message = fields.Char(compute="_compute_quarantine_message")
 
-    _company_event_uniq = models.Constraint(
-        "UNIQUE(company_id, event_id)", "An event_id is received once per company."
-    )
-    _aggregation_idx = models.Index("(tenant_id, metric_id, occurred_at)")
-    _quarantine_idx = models.Index("(company_id, received_at) WHERE state = 'quarantined'")
+    def init(self):
+        event_store.ensure_schema(self.env.cr, fields.Date.today())
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        """ORM creation (tests, imports): keys and billability as ingestion records them."""
+        events = super().create(vals_list)
+        self.env.cr.execute(
+            """
+            INSERT INTO usage_event_key (company_id, event_id, payload_hash)
+            SELECT company_id, event_id, 'orm:' || id FROM usage_event_data WHERE id = ANY(%s)
+            """,
+            [events.ids],
+        )
+        events.filtered(lambda e: e.state == "accepted")._mark_accepted()
+        return events
+
+    def write(self, vals):
+        result = super().write(vals)
+        if vals.get("state") == "accepted":
+            self._mark_accepted()
+        return result
+
+    def _mark_accepted(self):
+        """This transaction made these events billable (see ``utils/event_store.py``)."""
+        if self:
+            self.flush_recordset()
+            self.env.cr.execute(
+                "UPDATE usage_event_data SET accepted_xid = pg_current_xact_id(),"
+                " accepted_seq = (SELECT nextval('usage_event_accepted_seq')) WHERE id = ANY(%s)",
+                [self.ids],
+            )
 
     @api.depends("quarantine_reason")
     def _compute_quarantine_message(self):
@@ -157,7 +197,7 @@ class UsageEvent(models.Model):
         if not event_ids:
             return {}
         self.env.cr.execute(
-            "SELECT event_id, payload_hash FROM usage_event"
+            "SELECT event_id, payload_hash FROM usage_event_key"
             " WHERE company_id = %s AND event_id = ANY(%s)",
             (api_key.company_id.id, list(event_ids)),
         )
@@ -234,6 +274,16 @@ class UsageEvent(models.Model):
         if self.filtered(lambda e: e.state != "quarantined"):
             raise UserError(_("Only quarantined events can be discarded."))
         self.write({"state": "discarded"})
+
+    @api.model
+    def _cron_ensure_partitions(self, months_ahead=3):
+        """The monthly partitions of the next months exist before their usage arrives."""
+        today = fields.Date.today()
+        return event_store.ensure_partitions(
+            self.env.cr,
+            event_store.month_start(today),
+            event_store.add_months(event_store.month_start(today), months_ahead),
+        )
 
     @api.model
     def _cron_reprocess_quarantined(self, limit=10000):

@@ -1,34 +1,71 @@
+import hashlib
 import logging
 from datetime import datetime, timezone
 from decimal import Decimal
 
-from odoo import api, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
 
-from ..core import periods, statement_lines, utc
-from ..core.numbers import to_decimal
-from ..core.pricing import PricingError
+from ..core import snapshots, utc
 from ..utils.params import get_int_param
 
 _logger = logging.getLogger(__name__)
 
-LATE_PERIODS_SQL = """
-SELECT DISTINCT s.period_start, s.period_end
-  FROM usage_event e
-  JOIN usage_statement s
-    ON s.tenant_id = e.tenant_id AND s.state != 'rejected'
-   AND e.occurred_at >= s.period_start AND e.occurred_at < s.period_end
- WHERE e.tenant_id = %(tenant_id)s AND e.state = 'accepted'
-   AND e.occurred_at < %(before)s AND s.id != %(statement_id)s
-"""
+STATEMENT_COLUMNS = (
+    "name",
+    "subscription_id",
+    "tenant_id",
+    "partner_id",
+    "company_id",
+    "currency_id",
+    "plan_id",
+    "period_start",
+    "period_end",
+    "state",
+    "amount_untaxed",
+)
+LINE_COLUMNS = (
+    "statement_id",
+    "company_id",
+    "tenant_id",
+    "sequence",
+    "kind",
+    "plan_id",
+    "metric_id",
+    "product_id",
+    "name",
+    "period_start",
+    "period_end",
+    "quantity",
+    "included",
+    "billable",
+    "unit_price",
+    "amount",
+    "breakdown",
+    "snapshot_from",
+    "snapshot_to",
+)
+SQL_TYPES = {
+    "many2one": "int4",
+    "integer": "int4",
+    "char": "varchar",
+    "text": "text",
+    "selection": "varchar",
+    "datetime": "timestamp",
+    "float": "numeric",
+    "monetary": "numeric",
+}
 
 
 class UsagePeriodClosing(models.AbstractModel):
-    """Closing billing periods into statements: the cron, its jobs and the rating.
+    """Closing billing periods into statements: the one owner of "close a period".
 
-    The one owner of "close a period": the cron finds subscriptions with an ended
-    period and enqueues one job per subscription, the job closes its due periods
-    oldest first, each into a statement with its lines.
+    The cron finds the subscriptions with an ended period (``next_close_at``) and
+    enqueues one job per batch of them; a job locks its subscriptions, rates
+    every due period of the batch at once (``usage.period.rating``) and writes
+    the statements and their lines with one statement each.  Nothing is written
+    on the usage events: each line records the database snapshot it billed.
     """
 
     _name = "usage.period.closing"
@@ -38,7 +75,7 @@ class UsagePeriodClosing(models.AbstractModel):
 
     @api.model
     def _cron_close_due_periods(self):
-        """Enqueue one job per subscription with a period to close, committing in batches."""
+        """Enqueue one job per batch of due subscriptions, committing as it goes."""
         due = self._due_subscriptions()
         batch_size = get_int_param(self.env, "billing_batch_size")
         cron = self.env["ir.cron"]
@@ -51,263 +88,207 @@ class UsagePeriodClosing(models.AbstractModel):
 
     @api.model
     def _due_subscriptions(self):
-        """(subscription, first period to close) for every subscription with one due."""
-        now = self._now()
+        """Subscriptions with an ended period and no statement for it (an index scan)."""
         # sudo: the billing cron closes the periods of every company, whatever
         # companies the cron's user happens to be allowed in.
-        due, mismatched = [], []
-        for subscription in self.env["usage.subscription"].sudo().search([], order="id"):
-            periods_due = subscription._due_periods(now)
-            if periods_due and subscription.currency_mismatch:
-                mismatched.append(subscription.display_name)
-            elif periods_due:
-                due.append((subscription, periods_due[0]))
+        subscriptions = self.env["usage.subscription"].sudo()
+        due = subscriptions.search([("next_close_at", "<=", self._now_naive())], order="id")
+        mismatched = due.filtered("currency_mismatch")
         if mismatched:
             _logger.warning(
                 "Not billed, plan and tenant currencies differ (filter 'Currency mismatch' on "
                 "subscriptions): %s",
-                ", ".join(mismatched),
+                ", ".join(mismatched.mapped("display_name")),
             )
-        return due
+        return due - mismatched
 
     @api.model
-    def _enqueue_closing_jobs(self, due=None):
-        """One job per subscription; the identity key skips one already pending."""
-        for subscription, first in self._due_subscriptions() if due is None else due:
+    def _enqueue_closing_jobs(self, subscriptions=None):
+        """One job per batch; the identity key skips a batch already pending."""
+        subscriptions = self._due_subscriptions() if subscriptions is None else subscriptions
+        batch_size = get_int_param(self.env, "billing_batch_size")
+        for start in range(0, len(subscriptions), batch_size):
+            batch = subscriptions[start : start + batch_size]
+            key = hashlib.sha256(
+                ",".join(f"{sub.id}:{sub.next_close_at}" for sub in batch).encode()
+            ).hexdigest()
             self.with_delay(
                 channel="root.usage_billing",
-                identity_key=f"usage_billing:close:{subscription.id}:{first.start.isoformat()}",
-                description=f"Close billing periods of {subscription.display_name}",
-            )._close_subscription(subscription)
+                identity_key=f"usage_billing:close:{key}",
+                description=f"Close billing periods of {len(batch)} subscription(s)",
+            )._close_subscriptions(batch)
 
     # ---------------------------------------------------------------- closing
 
     def _close_subscription(self, subscription):
-        """Job: close every due period of one subscription, oldest first."""
+        """Close every due period of one subscription (buttons, tests); its statements."""
         subscription.ensure_one()
         if subscription.currency_mismatch:
-            # Reported, never converted: the job fails visibly until it is fixed.
+            # Reported, never converted: refused until it is fixed.
             raise UserError(subscription._currency_mismatch_message(subscription.plan_id))
+        return list(self._close_subscriptions(subscription))
+
+    def _close_subscriptions(self, subscriptions):
+        """Job: close every due period of ``subscriptions``, oldest first; the statements."""
         # sudo: started by the billing cron or an administrator's button, the job
-        # writes the statement, its lines and the event links of the
-        # subscription's own company, whichever company the runner is in.
-        subscription = subscription.sudo().with_company(subscription.company_id)
-        closing = self.sudo().with_company(subscription.company_id)
-        subscription._lock_for_billing()
-        now = closing._now()
-        return [
-            closing._close_period(subscription, period) for period in subscription._due_periods(now)
-        ]
+        # writes statements and lines of the subscriptions' own companies,
+        # whichever company the runner is in.
+        self = self.sudo()
+        subscriptions = subscriptions.sudo().exists().filtered(lambda s: not s.currency_mismatch)
+        if not subscriptions:
+            return self.env["usage.statement"]
+        subscriptions._lock_for_billing()
+        snapshot = self._snapshot()
+        now = self._now()
+        items = []
+        for sub in subscriptions:
+            for index, period in enumerate(sub._due_periods(now)):
+                items.append((sub, period, index == 0))
+        rated = self.env["usage.period.rating"]._rate(items, snapshot)
+        statements = self._write_statements(items, rated, snapshot)
+        subscriptions._update_next_close_at()
+        if statements and not self.env["usage.statement"]._requires_approval():
+            statements.action_approve()
+        return statements
 
-    @api.model
-    def _close_period(self, subscription, period):
-        """Write the statement of one period; a no-op when it already exists."""
-        statement_model = self.env["usage.statement"]
-        start = utc.naive(period.start)
-        existing = statement_model.search(
-            [("subscription_id", "=", subscription.id), ("period_start", "=", start)]
-        )
-        if existing:
-            return existing
-        # A run writes thousands of statements: no "created" chatter message nor
-        # follower per statement (half the cost of a close); approvals and
-        # rejections are still tracked.
-        statement = statement_model.with_context(
-            mail_create_nolog=True, mail_create_nosubscribe=True
-        ).create(
-            {
-                "subscription_id": subscription.id,
-                "tenant_id": subscription.tenant_id.id,
-                "partner_id": subscription.tenant_id.partner_id.id,
-                "company_id": subscription.company_id.id,
-                "currency_id": subscription.tenant_id.currency_id.id,
-                "plan_id": subscription.plan_id.id,
-                "period_start": start,
-                "period_end": utc.naive(period.end),
-            }
-        )
-        self._fill_statement(statement)
-        if not statement_model._requires_approval():
-            statement.action_approve()
-        return statement
-
-    @api.model
     def _fill_statement(self, statement):
-        self.env.flush_all()  # aggregation and linking below are raw SQL
-        subscription = statement.subscription_id
-        period = periods.Period(utc.aware(statement.period_start), utc.aware(statement.period_end))
-        decimals = statement.currency_id.decimal_places
-        lines = self._usage_lines(statement, period, decimals)
-        lines += self._late_usage_lines(statement, period, decimals)
-        lines += self._fee_lines(statement, subscription, period, decimals)
-        self._mark_billed(statement, period)
-        self.env["usage.statement.line"].create(
-            [self._line_values(statement, line, seq) for seq, line in enumerate(lines)]
+        """Rate a statement's period again (a rejected one being recomputed)."""
+        sub = statement.subscription_id
+        period = sub._period_containing(utc.aware(statement.period_start))
+        snapshot = self._snapshot()
+        key = (sub.id, utc.naive(period.start))
+        rated = self.env["usage.period.rating"]._rate(
+            [(sub, period, True)], snapshot, exclude_statements=statement.ids
         )
+        self._write_lines({statement.id: (sub, rated[key])}, snapshot)
+        statement.invalidate_recordset()
 
-    def _aggregate(self, tenant, start, end, states):
-        """``{metric_id: quantity}`` of one tenant over ``[start, end)``."""
-        start, end = utc.naive(start), utc.naive(end)
-        usage = self.env["usage.event"]._aggregate([(tenant.id, start, end)], states)
-        return {metric_id: quantity for (_t, _s, metric_id), quantity in usage.items()}
+    # ---------------------------------------------------------------- writing
 
-    def _charges(self, plan):
-        return {charge.metric_id: charge for charge in plan.charge_ids}
-
-    def _usage_lines(self, statement, period, decimals):
-        quantities = self._aggregate(statement.tenant_id, period.start, period.end, ["accepted"])
-        lines = []
-        for metric, charge in self._charges(statement.plan_id).items():
-            quantity = quantities.pop(metric.id, Decimal(0))
-            lines.append(
-                statement_lines.usage_line(
-                    metric, metric.name, charge._to_core(), quantity, decimals, period
-                )
+    def _write_statements(self, items, rated, snapshot):
+        """One INSERT for the statements, one for their lines; the statements."""
+        if not items:
+            return self.env["usage.statement"]
+        statement_model = self.env["usage.statement"]
+        by_sub = {sub.id: sub for sub, _period, _late in items}
+        rows = []
+        for sub, period, _late in items:
+            lines = rated[(sub.id, utc.naive(period.start))]
+            rows.append(
+                {
+                    # sudo'ed env: the sequence is technical.
+                    "name": self.env["ir.sequence"].next_by_code("usage.statement") or "/",
+                    "subscription_id": sub.id,
+                    "tenant_id": sub.tenant_id.id,
+                    "partner_id": sub.tenant_id.partner_id.id,
+                    "company_id": sub.company_id.id,
+                    "currency_id": sub.tenant_id.currency_id.id,
+                    "plan_id": sub.plan_id.id,
+                    "period_start": utc.naive(period.start),
+                    "period_end": utc.naive(period.end),
+                    "state": "to_approve",
+                    "amount_untaxed": sum((line.amount for line, _f in lines), Decimal(0)),
+                }
             )
-        for metric in self.env["usage.metric"].browse(list(quantities)):
-            # Usage of a metric the plan does not charge: shown, billed at zero.
-            lines.append(
-                statement_lines.Line(
-                    "usage",
-                    f"{metric.name}: {quantities[metric.id]} (not charged by the plan)",
-                    Decimal(0),
-                    quantity=quantities[metric.id],
-                    billable=Decimal(0),
-                    metric=metric,
-                    period=period,
-                )
-            )
-        return lines
-
-    def _late_usage_lines(self, statement, period, decimals):
-        """True-ups for usage that arrived after its period was stated."""
-        self.env.cr.execute(
-            LATE_PERIODS_SQL,
+        inserted = self._insert(
+            statement_model,
+            STATEMENT_COLUMNS,
+            rows,
+            returning=("id", "subscription_id", "period_start"),
+        )
+        statements = statement_model.browse([statement_id for statement_id, _s, _p in inserted])
+        self._write_lines(
             {
-                "tenant_id": statement.tenant_id.id,
-                "before": utc.naive(period.start),
-                "statement_id": statement.id,
+                statement_id: (by_sub[sub_id], rated[(sub_id, start)])
+                for statement_id, sub_id, start in inserted
             },
+            snapshot,
         )
-        lines = []
-        charges = self._charges(statement.plan_id)
-        for start, end in self.env.cr.fetchall():
-            late_period = periods.Period(utc.aware(start), utc.aware(end))
-            totals = self._aggregate(
-                statement.tenant_id, late_period.start, late_period.end, ["accepted", "billed"]
-            )
-            pending = self._aggregate(
-                statement.tenant_id, late_period.start, late_period.end, ["accepted"]
-            )
-            for metric_id in pending:
-                metric = self.env["usage.metric"].browse(metric_id)
-                charge = charges.get(metric)
-                if not charge:
-                    continue
-                billed = self._billed_amount(statement.tenant_id, metric, start)
-                lines.append(
-                    statement_lines.late_usage_line(
-                        metric,
-                        metric.name,
-                        charge._to_core(),
-                        totals[metric_id],
-                        billed,
-                        decimals,
-                        late_period,
-                    )
+        return statements
+
+    def _write_lines(self, rated_statements, snapshot):
+        """``{statement id: (subscription, [(Line, snapshot_from)])}`` -> one INSERT."""
+        rows = []
+        for statement_id, (sub, lines) in rated_statements.items():
+            for sequence, (line, snapshot_from) in enumerate(lines):
+                metric = line.metric
+                product = metric.product_id if metric else sub.plan_id.fee_product_id
+                rows.append(
+                    {
+                        "statement_id": statement_id,
+                        "company_id": sub.company_id.id,
+                        "tenant_id": sub.tenant_id.id,
+                        "sequence": sequence,
+                        "kind": line.kind,
+                        "plan_id": sub.plan_id.id,
+                        "metric_id": metric.id if metric else None,
+                        "product_id": product.id,
+                        "name": line.description,
+                        "period_start": utc.naive(line.period.start) if line.period else None,
+                        "period_end": utc.naive(line.period.end) if line.period else None,
+                        "quantity": line.quantity,
+                        "included": line.included,
+                        "billable": line.billable,
+                        "unit_price": line.unit_price if line.unit_price is not None else 0,
+                        "amount": line.amount,
+                        "breakdown": line.breakdown,
+                        "snapshot_from": snapshot_from if line.kind != "fee" else None,
+                        "snapshot_to": snapshot if line.metric else None,
+                    }
                 )
-        return lines
-
-    def _billed_amount(self, tenant, metric, period_start):
-        lines = self.env["usage.statement.line"].search(
-            [
-                ("statement_id.tenant_id", "=", tenant.id),
-                ("statement_id.state", "!=", "rejected"),
-                ("metric_id", "=", metric.id),
-                ("period_start", "=", period_start),
-                ("kind", "in", ("usage", "late_usage")),
-            ]
-        )
-        return sum((to_decimal(line.amount) for line in lines), Decimal(0))
-
-    def _fee_lines(self, statement, subscription, period, decimals):
-        plan = statement.plan_id
-        if not plan.fee_unit_price or not plan.fee_product_id:
-            return []
-        next_period = periods.next_period(
-            period, plan.billing_interval, utc.aware(subscription.billing_anchor)
-        )
-        billed_ahead = Decimal(0)
-        if plan.fee_timing == "in_advance":
-            ahead = self.env["usage.statement.line"].search(
-                [
-                    ("statement_id.subscription_id", "=", subscription.id),
-                    ("statement_id.state", "!=", "rejected"),
-                    ("kind", "=", "fee"),
-                    ("period_start", ">=", statement.period_start),
-                    ("period_start", "<", statement.period_end),
-                    ("statement_id", "!=", statement.id),
-                ]
-            )
-            billed_ahead = sum((to_decimal(line.amount) for line in ahead), Decimal(0))
-        try:
-            return statement_lines.fee_lines(
-                plan.name,
-                plan.fee_timing,
-                period,
-                next_period,
-                subscription._state_changes(),
-                decimals,
-                billed_ahead,
-            )
-        except (ValueError, PricingError):
-            _logger.exception("Cannot rate the fee of %s", statement.display_name)
-            raise
-
-    def _mark_billed(self, statement, period):
-        """Link exactly the events that were aggregated (snapshot-consistent UPDATE)."""
+        self._insert(self.env["usage.statement.line"], LINE_COLUMNS, rows)
         self.env.cr.execute(
             """
-            UPDATE usage_event e
-               SET state = 'billed', statement_id = %(statement_id)s
-             WHERE e.tenant_id = %(tenant_id)s AND e.state = 'accepted'
-               AND e.occurred_at < %(end)s
-               AND (e.occurred_at >= %(start)s OR EXISTS (
-                    SELECT 1 FROM usage_statement s
-                     WHERE s.tenant_id = e.tenant_id AND s.state != 'rejected'
-                       AND s.id != %(statement_id)s
-                       AND e.occurred_at >= s.period_start AND e.occurred_at < s.period_end))
+            UPDATE usage_statement s
+               SET amount_untaxed = (SELECT COALESCE(sum(l.amount), 0)
+                                       FROM usage_statement_line l WHERE l.statement_id = s.id)
+             WHERE s.id = ANY(%s)
             """,
-            {
-                "statement_id": statement.id,
-                "tenant_id": statement.tenant_id.id,
-                "start": utc.naive(period.start),
-                "end": utc.naive(period.end),
-            },
+            [list(rated_statements)],
         )
-        self.env["usage.event"].invalidate_model(["state", "statement_id"])
+        self.env["usage.event"]._invalidate_billing()
 
-    def _line_values(self, statement, line, sequence):
-        metric = line.metric
-        product = metric.product_id if metric else statement.plan_id.fee_product_id
-        return {
-            "statement_id": statement.id,
-            "sequence": sequence,
-            "kind": line.kind,
-            "plan_id": statement.plan_id.id,
-            "metric_id": metric.id if metric else False,
-            "product_id": product.id,
-            "name": line.description,
-            "period_start": utc.naive(line.period.start) if line.period else False,
-            "period_end": utc.naive(line.period.end) if line.period else False,
-            "quantity": float(line.quantity),
-            "included": float(line.included),
-            "billable": float(line.billable),
-            "unit_price": float(line.unit_price) if line.unit_price is not None else 0.0,
-            "amount": float(line.amount),
-            "breakdown": line.breakdown,
-        }
+    def _insert(self, model, columns, rows, returning=("id",)):
+        """INSERT many rows of ``model`` from arrays, in one statement; the returned rows."""
+        if not rows:
+            return []
+        types = [SQL_TYPES[model._fields[name].type] for name in columns]
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO %(table)s (%(names)s, create_uid, write_uid, create_date, write_date)
+                SELECT r.*, %(uid)s, %(uid)s, %(now)s, %(now)s FROM unnest(%(arrays)s) AS r
+                RETURNING %(returning)s
+                """,
+                table=SQL.identifier(model._table),
+                names=SQL(", ").join(SQL.identifier(name) for name in columns),
+                uid=self.env.uid,
+                now=fields.Datetime.now(),
+                arrays=SQL(", ").join(
+                    SQL("%s::%s[]", [row[name] for row in rows], SQL(sql_type))
+                    for name, sql_type in zip(columns, types, strict=True)
+                ),
+                returning=SQL(", ").join(SQL.identifier(name) for name in returning),
+            )
+        )
+        returned = self.env.cr.fetchall()
+        model.invalidate_model()
+        return returned
+
+    # ---------------------------------------------------------------- clock
+
+    def _snapshot(self):
+        """What this transaction reads, its own writes included: what its statements bill."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            "SELECT pg_current_snapshot()::text, pg_current_xact_id_if_assigned()::text,"
+            " nextval('usage_event_accepted_seq')"
+        )
+        return snapshots.billing_snapshot(*self.env.cr.fetchone())
 
     @api.model
     def _now(self):
         return datetime.now(timezone.utc)
+
+    def _now_naive(self):
+        return utc.naive(self._now())

@@ -24,23 +24,27 @@ SELECT l.id AS id,
   JOIN usage_tenant t ON t.id = s.tenant_id
   LEFT JOIN usage_metric m ON m.id = l.metric_id
   LEFT JOIN LATERAL (
-        SELECT count(*) AS count FROM usage_event e
+        SELECT count(*) AS count FROM usage_event_data e
          WHERE e.tenant_id = s.tenant_id AND e.metric_id = l.metric_id
            AND e.occurred_at >= l.period_start AND e.occurred_at < l.period_end
   ) received ON TRUE
   LEFT JOIN LATERAL (
-        SELECT count(*) AS count FROM usage_event e
+        SELECT count(*) AS count FROM usage_event_data e
          WHERE e.company_id = s.company_id AND e.state = 'quarantined'
            AND e.tenant_ref = t.external_id AND e.metric_code = m.code
            AND e.occurred_at >= l.period_start AND e.occurred_at < l.period_end
   ) quarantined ON TRUE
   LEFT JOIN LATERAL (
+        -- A usage line bills what its snapshot saw and the period's previous one
+        -- did not; a late-usage line re-rates the whole period as its snapshot saw it.
         SELECT {AGGREGATE_EXPRESSION} AS quantity
-          FROM usage_event e
+          FROM usage_event_data e
          WHERE e.tenant_id = s.tenant_id AND e.metric_id = l.metric_id
+           AND e.state = 'accepted'
            AND e.occurred_at >= l.period_start AND e.occurred_at < l.period_end
-           AND ((l.kind = 'usage' AND e.statement_id = l.statement_id)
-                OR (l.kind = 'late_usage' AND e.state = 'billed'))
+           AND usage_event_seen(e.accepted_xid, e.accepted_seq, l.snapshot_to)
+           AND (l.kind = 'late_usage' OR l.snapshot_from IS NULL
+                OR NOT usage_event_seen(e.accepted_xid, e.accepted_seq, l.snapshot_from))
   ) recomputed ON TRUE
   LEFT JOIN LATERAL (
         SELECT sum(aml.quantity) AS quantity, sum(aml.price_subtotal) AS amount

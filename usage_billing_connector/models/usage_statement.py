@@ -1,7 +1,9 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
 
 from ..utils.params import get_bool_param
+from .usage_event_billing import BILLED_EVENT_SQL
 
 
 class UsageStatement(models.Model):
@@ -51,13 +53,25 @@ class UsageStatement(models.Model):
             statement.amount_untaxed = sum(statement.line_ids.mapped("amount"))
 
     def _compute_event_count(self):
-        counts = dict(
-            self.env["usage.event"]._read_group(
-                [("statement_id", "in", self.ids)], ["statement_id"], ["__count"]
+        counts = {}
+        if self.ids:
+            self.env["usage.statement.line"].flush_model()
+            self.env.cr.execute(
+                SQL(
+                    """
+                    SELECT l.statement_id, count(e.id)
+                      FROM usage_statement_line l
+                      JOIN usage_event_data e ON %s
+                     WHERE l.statement_id = ANY(%s)
+                     GROUP BY l.statement_id
+                    """,
+                    SQL(BILLED_EVENT_SQL),
+                    self.ids,
+                )
             )
-        )
+            counts = dict(self.env.cr.fetchall())
         for statement in self:
-            statement.event_count = counts.get(statement, 0)
+            statement.event_count = counts.get(statement.id, 0)
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -91,12 +105,10 @@ class UsageStatement(models.Model):
                 raise UserError(_("Only statements to approve can be rejected."))
             if not statement.reject_reason:
                 raise UserError(_("Write why %s is rejected first.", statement.name))
+        # Its usage goes back to unbilled by itself: "billed" is read from the
+        # statements that are not rejected (usage.event.statement_id).
         self.write({"state": "rejected"})
-        # The usage goes back to unbilled, ready for a recomputed statement.
-        # sudo: usage events are written by the ingestion API and billing, never
-        # by users; rejecting a statement is what releases them.
-        events = self.env["usage.event"].sudo().search([("statement_id", "in", self.ids)])
-        events.write({"state": "accepted", "statement_id": False})
+        self.env["usage.event"]._invalidate_billing()
         return True
 
     def action_recompute(self):

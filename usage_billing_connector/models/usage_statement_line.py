@@ -18,6 +18,7 @@ class UsageStatementLine(models.Model):
 
     statement_id = fields.Many2one("usage.statement", required=True, ondelete="cascade", index=True)
     company_id = fields.Many2one(related="statement_id.company_id", store=True)
+    tenant_id = fields.Many2one(related="statement_id.tenant_id", store=True, index=True)
     currency_id = fields.Many2one(related="statement_id.currency_id")
     sequence = fields.Integer(default=10)
     kind = fields.Selection(LINE_KINDS, required=True)
@@ -33,6 +34,15 @@ class UsageStatementLine(models.Model):
     unit_price = fields.Float(digits=(16, 6))
     amount = fields.Monetary(help="Rounded once, with the currency.")
     breakdown = fields.Text(help="Tier by tier, as rated.")
+    # The usage a line bills is read, never marked: the events of its tenant,
+    # metric and period that the database snapshot of this closing saw and the
+    # previous one of the same period did not (utils/event_store.py).
+    snapshot_from = fields.Char(
+        readonly=True, help="Snapshot of the period's previous billing (empty: the first)."
+    )
+    snapshot_to = fields.Char(readonly=True, help="Snapshot this line's usage was read in.")
+
+    _billed_idx = models.Index("(tenant_id, metric_id, period_start)")
     invoice_line_ids = fields.One2many("account.move.line", "usage_statement_line_id")
 
     def _invoice_line_values(self):

@@ -26,7 +26,7 @@ REQUESTED_STATES = {
 # then fail with a serialization error (and be retried) instead of racing; the
 # UNIQUE(subscription_id, period_start) constraint of statements is the last guard.
 LOCK_FOR_BILLING_SQL = (
-    "UPDATE usage_subscription SET write_date = now() at time zone 'UTC' WHERE id = %s"
+    "UPDATE usage_subscription SET write_date = now() at time zone 'UTC' WHERE id = ANY(%s)"
 )
 
 
@@ -76,6 +76,13 @@ class UsageSubscription(models.Model):
     current_period_end = fields.Datetime(compute="_compute_current_period")
     mrr = fields.Monetary(
         string="MRR", compute="_compute_mrr", help="Recurring fee per month, at today's seats."
+    )
+    next_close_at = fields.Datetime(
+        readonly=True,
+        index=True,
+        copy=False,
+        help="End of the first billing period without a statement: the billing run closes "
+        "it once this moment has passed (empty: nothing left to bill).",
     )
     currency_mismatch = fields.Boolean(
         compute="_compute_currency_mismatch",
@@ -149,6 +156,7 @@ class UsageSubscription(models.Model):
                 sub._record_change(
                     "activated", sub.start_date, plan=sub.plan_id, seats=sub.seats, state=sub.state
                 )
+        subscriptions._update_next_close_at()
         return subscriptions
 
     def write(self, vals):
@@ -177,10 +185,49 @@ class UsageSubscription(models.Model):
         ]
 
     def _lock_for_billing(self):
-        """Serialize closings of one subscription (see ``LOCK_FOR_BILLING_SQL``)."""
-        self.ensure_one()
-        self.env.cr.execute(LOCK_FOR_BILLING_SQL, [self.id])
+        """Serialize closings of these subscriptions (see ``LOCK_FOR_BILLING_SQL``)."""
+        self.env.cr.execute(LOCK_FOR_BILLING_SQL, [self.ids])
         self.invalidate_recordset()
+
+    def _next_close_at(self, stated=None):
+        """End of the first period without a statement, or ``False`` when none is left."""
+        self.ensure_one()
+        if not (self.billing_anchor and self.plan_id and self.start_date):
+            return False
+        stated = stated if stated is not None else set(self.statement_ids.mapped("period_start"))
+        started = utc.aware(self.start_date)
+        ended = utc.aware(self.cancelled_at) if self.state == "cancelled" else None
+        months = periods.interval_months(self.plan_id.billing_interval)
+        anchor = utc.aware(self.billing_anchor)
+        index = 0
+        while True:
+            period = periods.Period(
+                periods.add_months(anchor, index * months),
+                periods.add_months(anchor, (index + 1) * months),
+            )
+            if ended is not None and period.start >= ended:
+                return False
+            if period.end > started and utc.naive(period.start) not in stated:
+                return utc.naive(period.end)
+            index += 1
+
+    def _update_next_close_at(self):
+        """Store ``next_close_at`` after statements or the history changed (one UPDATE)."""
+        self.flush_recordset()
+        rows = self.env["usage.statement"]._read_group(
+            [("subscription_id", "in", self.ids)], ["subscription_id"], ["period_start:array_agg"]
+        )
+        stated = {sub.id: set(starts) for sub, starts in rows}
+        values = {sub.id: sub._next_close_at(stated.get(sub.id, set())) for sub in self}
+        self.env.cr.execute(
+            """
+            UPDATE usage_subscription s SET next_close_at = v.at
+              FROM unnest(%s::int[], %s::timestamp[]) AS v(id, at)
+             WHERE s.id = v.id AND s.next_close_at IS DISTINCT FROM v.at
+            """,
+            [list(values), [at or None for at in values.values()]],
+        )
+        self.invalidate_recordset(["next_close_at"])
 
     def action_run_billing(self):
         """Button: close the due periods of the selected subscriptions now."""

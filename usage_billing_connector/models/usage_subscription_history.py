@@ -118,6 +118,7 @@ class UsageSubscription(models.Model):
             stale = {name: value for name, value in current.items() if sub[name] != value}
             if stale:
                 sub.with_context(usage_history_replay=True).write(write_values(stale))
+        self._update_next_close_at()
 
     def _apply_change(self, change_type, effective_at, plan=None, seats=None, **trace):
         """One lifecycle change, placed in the history by its ``effective_at``.

@@ -94,7 +94,6 @@ class BillingCase(UsageFixtures, AccountTestInvoicingCommon):
                     "quantity": quantity,
                     "occurred_at": when,
                     "received_at": fields.Datetime.now(),
-                    "payload_hash": "x",
                     "state": "accepted",
                     "properties": properties,
                 }

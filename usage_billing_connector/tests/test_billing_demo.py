@@ -32,7 +32,6 @@ class TestDemoContract(TransactionCase):
                     "quantity": quantity,
                     "occurred_at": fields.Datetime.add(start, days=3),
                     "received_at": fields.Datetime.now(),
-                    "payload_hash": "x",
                     "state": "accepted",
                     "properties": props,
                 }

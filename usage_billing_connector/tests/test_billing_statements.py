@@ -28,9 +28,11 @@ class TestBillingStatements(BillingCase):
         self.assertEqual(statement.state, "to_approve")
         self.assertFalse(statement.invoice_id)
         self.assertEqual(statement.amount_untaxed, 40.0)  # 2 × 10 + 40 × 0.5
-        self.assertEqual(set(self.events.mapped("state")), {"billed"})
+        self.assertEqual(self.events.mapped("billed"), [True, True])
         self.assertEqual(self.events.statement_id, statement)
-        self.assertEqual(self.outside.state, "accepted", "February usage is not January's")
+        self.assertFalse(self.outside.billed, "February usage is not January's")
+        billed = self.env["usage.event"].search([("statement_id", "=", statement.id)])
+        self.assertEqual(billed, self.events, "the statement's usage, found by the statement")
 
         statement.action_approve()
         invoice = statement.invoice_id
@@ -73,6 +75,7 @@ class TestBillingStatements(BillingCase):
         statement.action_reject()
         self.assertEqual(statement.state, "rejected")
         self.assertEqual(set(self.events.mapped("state")), {"accepted"})
+        self.assertFalse(any(self.events.mapped("billed")), "a rejected statement bills nothing")
         self.events[1].with_context(active_test=False).sudo().write({"state": "discarded"})
         statement.action_recompute()
         self.assertEqual(statement.state, "to_approve")
@@ -91,15 +94,20 @@ class TestBillingStatements(BillingCase):
             with self.env.cr.savepoint():
                 statement.copy({"name": "dup"})
 
-    def test_cron_enqueues_one_job_per_subscription_with_an_identity_key(self):
+    def test_cron_enqueues_one_job_per_batch_of_subscriptions_with_an_identity_key(self):
         other = self.subscribe(self.plan, tenant=self._make_tenant("t2", self.partner_b))
+        self.env["ir.config_parameter"].set_param("usage_billing.billing_batch_size", "1")
         with trap_jobs() as trap, freeze_time("2026-02-01 00:00:01"):
             self.env["usage.period.closing"]._enqueue_closing_jobs()
             trap.assert_jobs_count(2)
-            keys = {job.identity_key for job in trap.enqueued_jobs}
-            self.assertIn(
-                f"usage_billing:close:{self.subscription.id}:2026-01-01T00:00:00+00:00", keys
-            )
+            self.assertEqual(len({job.identity_key for job in trap.enqueued_jobs}), 2)
+            self.env["ir.config_parameter"].set_param("usage_billing.billing_batch_size", "200")
+            trap.enqueued_jobs = []
+            self.env["usage.period.closing"]._enqueue_closing_jobs()
+            trap.assert_jobs_count(1)
+            (job,) = trap.enqueued_jobs
+            self.assertEqual(job.args[0], self.subscription | other)
+            self.assertTrue(job.identity_key.startswith("usage_billing:close:"))
             trap.perform_enqueued_jobs()
         self.assertEqual(len(self.subscription.statement_ids), 1)
         self.assertEqual(len(other.statement_ids), 1)
@@ -109,7 +117,7 @@ class TestBillingStatements(BillingCase):
         with freeze_time("2026-02-01 00:00:01"):
             self.env["usage.period.closing"]._enqueue_closing_jobs()
             self.env["usage.period.closing"]._enqueue_closing_jobs()
-        stored = jobs.search([("method_name", "=", "_close_subscription")])
+        stored = jobs.search([("method_name", "=", "_close_subscriptions")])
         self.assertEqual(len(stored), 1, "the identity key skips the pending duplicate")
         self.assertEqual(stored.channel, "root.usage_billing")
 

@@ -2,15 +2,39 @@ import threading
 import time
 import unittest
 import uuid
+from datetime import timedelta
 
 import psycopg2
 
 from odoo import SUPERUSER_ID, api, fields
-from odoo.tests import TransactionCase, loaded_demo_data, tagged
+from odoo.tests import TransactionCase, freeze_time, loaded_demo_data, tagged
 from odoo.tools import mute_logger
 
 from ..models.usage_event import INSERT_EVENTS_SQL
 from ..models.usage_subscription import LOCK_FOR_BILLING_SQL
+
+
+def ingest_params(env, event_id, **values):
+    """Parameters of the ingestion INSERT for one event (raw SQL, as the endpoint sends it)."""
+    return {
+        "company_id": env.ref("base.main_company").id,
+        "api_key_id": None,
+        "request_id": "race",
+        "now": fields.Datetime.now(),
+        "uid": env.uid,
+        "event_ids": [event_id],
+        "tenant_ids": [None],
+        "tenant_refs": ["race-tenant"],
+        "metric_ids": [None],
+        "metric_codes": ["race-metric"],
+        "quantities": [1],
+        "occurred_ats": [fields.Datetime.now()],
+        "properties": ["{}"],
+        "states": ["quarantined"],
+        "reasons": ["unknown_tenant"],
+        "hashes": ["hash"],
+        **values,
+    }
 
 
 @tagged("post_install", "-at_install")
@@ -23,30 +47,10 @@ class TestConcurrentIngestion(TransactionCase):
     whose retry then answers "duplicate".
     """
 
-    def _params(self, event_id):
-        return {
-            "company_id": self.env.ref("base.main_company").id,
-            "api_key_id": None,
-            "request_id": "race",
-            "now": fields.Datetime.now(),
-            "uid": self.env.uid,
-            "event_ids": [event_id],
-            "tenant_ids": [None],
-            "tenant_refs": ["race-tenant"],
-            "metric_ids": [None],
-            "metric_codes": ["race-metric"],
-            "quantities": [1],
-            "occurred_ats": [fields.Datetime.now()],
-            "properties": ["{}"],
-            "states": ["quarantined"],
-            "reasons": ["unknown_tenant"],
-            "hashes": ["hash"],
-        }
-
     @mute_logger("odoo.sql_db")  # the serialization failure is logged as a bad query
     def test_one_row_whatever_the_interleaving(self):
         event_id = f"race-{uuid.uuid4()}"
-        params = self._params(event_id)
+        params = ingest_params(self.env, event_id)
         first_cr, second_cr = self.registry.cursor(), self.registry.cursor()
         outcome = {}
 
@@ -77,6 +81,7 @@ class TestConcurrentIngestion(TransactionCase):
             first_cr.rollback()
             with self.registry.cursor() as cleanup_cr:
                 cleanup_cr.execute("DELETE FROM usage_event WHERE event_id = %s", [event_id])
+                cleanup_cr.execute("DELETE FROM usage_event_key WHERE event_id = %s", [event_id])
             first_cr.close()
             second_cr.close()
 
@@ -109,7 +114,7 @@ class TestConcurrentBillingRuns(TransactionCase):
             try:
                 second_cr.execute("SELECT 1")  # take the snapshot before the first commits
                 outcome["snapshot"] = True
-                second_cr.execute(LOCK_FOR_BILLING_SQL, [subscription_id])
+                second_cr.execute(LOCK_FOR_BILLING_SQL, [[subscription_id]])
             except psycopg2.errors.SerializationFailure:
                 outcome["serialization_failure"] = True
             finally:
@@ -185,3 +190,67 @@ class TestConcurrentRateCounting(TransactionCase):
                     "DELETE FROM usage_rate_counter WHERE window_start = %s", [window]
                 )
             first_cr.close()
+
+
+@tagged("post_install", "-at_install")
+class TestUsageCommittedDuringBilling(TransactionCase):
+    """Usage committed while a billing run reads is billed once: next time, as a true-up.
+
+    The ingestion transaction inserts before the billing run takes its snapshot
+    but commits after it: the run does not see it, and its statement says so
+    (the line's snapshot); the next run finds it unseen and trues the period up.
+    """
+
+    def test_usage_in_flight_is_billed_by_the_next_run_not_lost_not_twice(self):
+        if not loaded_demo_data(self.env):
+            raise unittest.SkipTest("uses the committed demo subscription")
+        sub_id = self.env.ref("usage_billing_connector.demo_subscription_acme").id
+        ingest_cr, billing_cr = self.registry.cursor(), self.registry.cursor()
+        billing = api.Environment(billing_cr, SUPERUSER_ID, {})
+        closing = billing["usage.period.closing"]
+        sub = billing["usage.subscription"].browse(sub_id)
+        next_close_at = sub.next_close_at
+        period = sub._due_periods(closing._now())[0]
+        event_id = f"in-flight-{uuid.uuid4()}"
+        params = ingest_params(
+            self.env,
+            event_id,
+            tenant_ids=[sub.tenant_id.id],
+            tenant_refs=[sub.tenant_id.external_id],
+            metric_ids=[self.env.ref("usage_billing_connector.demo_metric_api_calls").id],
+            metric_codes=["api_calls"],
+            quantities=[123],
+            occurred_ats=[period.start.replace(tzinfo=None)],
+            states=["accepted"],
+            reasons=[None],
+        )
+        committed = []
+        try:
+            ingest_cr.execute(INSERT_EVENTS_SQL, params)  # inserted, not committed yet
+            (first,) = closing._close_subscription(sub)
+            committed.append(first.id)
+            billing_cr.commit()
+            ingest_cr.commit()
+            calls = first.line_ids.filtered(lambda line: line.metric_id.code == "api_calls")
+            # The next period's run trues the first period up with exactly that usage.
+            with freeze_time(sub._period_containing(period.end).end + timedelta(seconds=1)):
+                (second,) = closing._close_subscription(sub)
+            true_up = second.line_ids.filtered(
+                lambda line: line.kind == "late_usage" and line.metric_id.code == "api_calls"
+            )
+            self.assertEqual(true_up.quantity, calls.quantity + 123, "seen by the true-up only")
+            event = billing["usage.event"].search([("event_id", "=", event_id)])
+            self.assertEqual(event.statement_id, second, "billed once, by the true-up")
+            self.assertEqual(true_up.snapshot_from, calls.snapshot_to)
+        finally:
+            billing_cr.rollback()
+            with self.registry.cursor() as cleanup_cr:
+                cleanup_cr.execute("DELETE FROM usage_event WHERE event_id = %s", [event_id])
+                cleanup_cr.execute("DELETE FROM usage_event_key WHERE event_id = %s", [event_id])
+                cleanup_cr.execute("DELETE FROM usage_statement WHERE id = ANY(%s)", [committed])
+                cleanup_cr.execute(
+                    "UPDATE usage_subscription SET next_close_at = %s WHERE id = %s",
+                    [next_close_at, sub_id],
+                )
+            ingest_cr.close()
+            billing_cr.close()

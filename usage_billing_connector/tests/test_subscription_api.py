@@ -115,11 +115,11 @@ class TestSubscriptionApi(UsageApiCase):
         cron = self.env.ref("usage_billing_connector.ir_cron_billing_run")
         with trap_jobs() as trap, freeze_time("2026-02-01 00:00:01"):
             cron.method_direct_trigger()
-            jobs = [job for job in trap.enqueued_jobs if job.args == (subscription,)]
+            jobs = [job for job in trap.enqueued_jobs if subscription in job.args[0]]
             self.assertEqual(len(jobs), 1)
             self.assertEqual(jobs[0].channel, "root.usage_billing")
             self.assertEqual(jobs[0].model_name, "usage.period.closing")
-            self.assertEqual(jobs[0].method_name, "_close_subscription")
+            self.assertEqual(jobs[0].method_name, "_close_subscriptions")
             # What the job does, on the test's cursor (the cron's one is closed).
             self.env["usage.period.closing"]._close_subscription(subscription)
         self.assertEqual(len(subscription.statement_ids), 1)

@@ -8,7 +8,7 @@ DEFAULTS = {
     "log_retention_days": 90,
     "require_approval": True,
     "late_usage_policy": "next_statement",
-    "billing_batch_size": 50,
+    "billing_batch_size": 200,
 }
 
 

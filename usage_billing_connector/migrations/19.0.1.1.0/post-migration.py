@@ -8,7 +8,9 @@ def migrate(cr, version):
     if not version:
         return
     env = api.Environment(cr, SUPERUSER_ID, {})
+    env["usage.event"]._migrate_legacy_events()
     env["usage.subscription"]._migrate_history_requests()
+    env["usage.subscription"].search([])._update_next_close_at()
     # The cron record is noupdate: point it at its new owner before the old model
     # usage.billing.run is removed at the end of the update.
     cron = env.ref("usage_billing_connector.ir_cron_billing_run", raise_if_not_found=False)

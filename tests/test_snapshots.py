@@ -1,0 +1,37 @@
+import pytest
+
+from usage_billing_connector.core import snapshots
+
+
+@pytest.mark.parametrize(
+    ("xid", "expected"),
+    [(99, True), (100, True), (101, False), (102, True), (103, False), (150, False)],
+)
+def test_visibility_follows_postgresql(xid, expected):
+    # xmin 101: everything below completed; 101 still running; 103 = xmax, not yet started.
+    assert snapshots.visible(xid, "101:103:101") is expected
+
+
+def test_billing_snapshot_text():
+    assert snapshots.billing_snapshot("101:103:101", 105, 42) == "101:103:101;105;42"
+    assert snapshots.billing_snapshot("101:103:", None, 7) == "101:103:;;7"
+
+
+def test_other_transactions_count_when_the_snapshot_saw_them():
+    snapshot = snapshots.billing_snapshot("101:103:101", 105, 42)
+    assert snapshots.seen(100, 999, snapshot), "completed before: seen whatever its sequence"
+    assert not snapshots.seen(101, 1, snapshot), "still running: not seen"
+    assert not snapshots.seen(104, 1, snapshot), "started after: not seen"
+
+
+def test_own_writes_count_when_they_came_before_the_snapshot():
+    snapshot = snapshots.billing_snapshot("101:103:101", 105, 42)
+    assert snapshots.seen(105, 41, snapshot)
+    assert not snapshots.seen(105, 42, snapshot), "written after the snapshot, same transaction"
+    assert not snapshots.seen(None, 1, snapshot), "not billable (quarantined)"
+
+
+def test_a_read_only_billing_transaction_has_no_own_writes():
+    snapshot = snapshots.billing_snapshot("101:103:", None, 42)
+    assert snapshots.seen(102, 999, snapshot)
+    assert not snapshots.seen(103, 1, snapshot)

@@ -1,0 +1,221 @@
+import logging
+from collections import defaultdict
+from decimal import Decimal
+
+from odoo import api, models
+
+from ..core import periods, statement_lines, utc
+from ..core.pricing import PricingError
+
+_logger = logging.getLogger(__name__)
+
+#: The latest billing snapshot of each stated (tenant, period) of some tenants, and
+#: whether accepted usage arrived since: the periods that need a late-usage true-up.
+LATE_PERIODS_SQL = """
+WITH last AS (
+    SELECT DISTINCT ON (l.tenant_id, l.period_start)
+           l.tenant_id, l.period_start, l.period_end, l.snapshot_to
+      FROM usage_statement_line l
+      JOIN usage_statement s ON s.id = l.statement_id AND s.state != 'rejected'
+     WHERE l.tenant_id = ANY(%(tenant_ids)s) AND l.kind IN ('usage', 'late_usage')
+     ORDER BY l.tenant_id, l.period_start, l.id DESC
+)
+SELECT last.tenant_id, last.period_start, last.period_end, last.snapshot_to
+  FROM last
+ WHERE EXISTS (
+        SELECT 1 FROM usage_event_data e
+         WHERE e.tenant_id = last.tenant_id AND e.state = 'accepted'
+           AND e.occurred_at >= last.period_start AND e.occurred_at < last.period_end
+           AND NOT usage_event_seen(e.accepted_xid, e.accepted_seq, last.snapshot_to))
+"""
+
+#: What non-rejected statements already charged, per (tenant, metric, period).
+BILLED_AMOUNTS_SQL = """
+SELECT l.tenant_id, l.metric_id, l.period_start, sum(l.amount)::text
+  FROM usage_statement_line l
+  JOIN usage_statement s ON s.id = l.statement_id AND s.state != 'rejected'
+ WHERE l.tenant_id = ANY(%(tenant_ids)s) AND l.kind IN ('usage', 'late_usage')
+ GROUP BY l.tenant_id, l.metric_id, l.period_start
+"""
+
+#: Recurring fees already billed ahead (in advance), per (subscription, period start).
+BILLED_AHEAD_SQL = """
+SELECT s.subscription_id, l.period_start, sum(l.amount)::text
+  FROM usage_statement_line l
+  JOIN usage_statement s ON s.id = l.statement_id AND s.state != 'rejected'
+ WHERE s.subscription_id = ANY(%(subscription_ids)s) AND l.kind = 'fee'
+   AND s.id != ALL(%(excluded)s)
+ GROUP BY s.subscription_id, l.period_start
+"""
+
+
+class UsagePeriodRating(models.AbstractModel):
+    """Rating many periods at once: the inputs in a few queries, the lines from the core.
+
+    ``_rate`` takes ``[(subscription, period, with_late)]`` and returns, for each,
+    the statement lines (``core.statement_lines.Line``) with the snapshot range
+    of the usage they bill.  Every input is read once for the whole batch (usage
+    aggregates, late periods, amounts already billed, fee history), so the cost
+    of a period is the arithmetic, not queries.
+    """
+
+    _name = "usage.period.rating"
+    _description = "Rating of Usage Billing Periods"
+
+    @api.model
+    def _rate(self, items, snapshot, exclude_statements=()):
+        """``{(subscription id, period start): [(Line, snapshot_from)]}`` for ``items``."""
+        self.env.flush_all()  # everything below reads with SQL
+        usage = _by_window(
+            self.env["usage.event"]._aggregate(
+                [(sub.tenant_id.id, utc.naive(p.start), utc.naive(p.end)) for sub, p, _l in items],
+                states=("accepted",),
+            )
+        )
+        late = self._late_periods({sub.tenant_id.id for sub, _p, with_late in items if with_late})
+        ahead = self._billed_ahead([sub.id for sub, _p, _l in items], exclude_statements)
+        result = {}
+        for sub, period, with_late in items:
+            decimals = sub.tenant_id.currency_id.decimal_places
+            quantities = usage.get((sub.tenant_id.id, utc.naive(period.start)), {})
+            lines = [(line, None) for line in self._usage_lines(sub, period, quantities, decimals)]
+            if with_late:
+                lines += late.lines(sub, decimals)
+            fees = self._fee_lines(sub, period, ahead[sub.id], decimals)
+            for line in fees:
+                if line.kind == "fee" and line.period != period:  # billed ahead in this batch
+                    start = line.period.start
+                    ahead[sub.id][start] = ahead[sub.id].get(start, Decimal(0)) + line.amount
+            result[(sub.id, utc.naive(period.start))] = lines + [(line, None) for line in fees]
+        return result
+
+    # ------------------------------------------------------------------ usage
+
+    def _usage_lines(self, subscription, period, quantities, decimals):
+        quantities = dict(quantities)
+        lines = []
+        for charge in subscription.plan_id.charge_ids:
+            metric = charge.metric_id
+            quantity = quantities.pop(metric.id, Decimal(0))
+            lines.append(
+                statement_lines.usage_line(
+                    metric, metric.name, charge._to_core(), quantity, decimals, period
+                )
+            )
+        for metric in self.env["usage.metric"].browse(sorted(quantities)):
+            lines.append(_not_charged(metric, quantities[metric.id], period))
+        return lines
+
+    def _late_periods(self, tenant_ids):
+        """The true-ups of stated periods that received usage since (``_LatePeriods``)."""
+        late = _LatePeriods(self.env)
+        if not tenant_ids:
+            return late
+        cr = self.env.cr
+        cr.execute(LATE_PERIODS_SQL, {"tenant_ids": list(tenant_ids)})
+        found = cr.fetchall()
+        for tenant_id, start, end, snapshot in found:
+            late.periods[tenant_id].append((start, end, snapshot))
+        events = self.env["usage.event"]
+        late.totals = events._aggregate([(t, s, e) for t, s, e, _snap in found], ("accepted",))
+        late.pending = _by_window(events._aggregate(found, ("accepted",)))
+        cr.execute(BILLED_AMOUNTS_SQL, {"tenant_ids": list(tenant_ids)})
+        late.billed = {(t, m, s): Decimal(amount) for t, m, s, amount in cr.fetchall()}
+        return late
+
+    # ------------------------------------------------------------------ fees
+
+    def _billed_ahead(self, subscription_ids, exclude_statements):
+        self.env.cr.execute(
+            BILLED_AHEAD_SQL,
+            {"subscription_ids": subscription_ids, "excluded": list(exclude_statements) or [0]},
+        )
+        ahead = defaultdict(dict)
+        for sub_id, start, amount in self.env.cr.fetchall():
+            ahead[sub_id][utc.aware(start)] = Decimal(amount)
+        return ahead
+
+    def _fee_lines(self, subscription, period, ahead, decimals):
+        """Recurring fee lines; ``ahead`` is ``{period start: amount}`` billed in advance."""
+        plan = subscription.plan_id
+        if not plan.fee_unit_price or not plan.fee_product_id:
+            return []
+        next_period = periods.next_period(
+            period, plan.billing_interval, utc.aware(subscription.billing_anchor)
+        )
+        billed_ahead = Decimal(0)
+        if plan.fee_timing == "in_advance":
+            billed_ahead = sum(
+                (amount for start, amount in ahead.items() if start in period), Decimal(0)
+            )
+        try:
+            return statement_lines.fee_lines(
+                plan.name,
+                plan.fee_timing,
+                period,
+                next_period,
+                subscription._state_changes(),
+                decimals,
+                billed_ahead,
+            )
+        except (ValueError, PricingError):
+            _logger.exception("Cannot rate the fee of %s", subscription.display_name)
+            raise
+
+
+def _by_window(usage):
+    """``{(tenant id, start): {metric id: quantity}}`` from ``usage.event._aggregate``."""
+    windows = defaultdict(dict)
+    for (tenant_id, start, metric_id), quantity in usage.items():
+        windows[(tenant_id, start)][metric_id] = quantity
+    return windows
+
+
+def _not_charged(metric, quantity, period, kind="usage"):
+    """Usage of a metric the plan does not charge: shown, billed at zero."""
+    return statement_lines.Line(
+        kind,
+        f"{metric.name}: {quantity} (not charged by the plan)",
+        Decimal(0),
+        quantity=quantity,
+        billable=Decimal(0),
+        metric=metric,
+        period=period,
+    )
+
+
+class _LatePeriods:
+    """Late-usage true-ups of some tenants, from inputs read once for the batch.
+
+    ``periods``: tenant id -> ``[(start, end, snapshot of its last billing)]``;
+    ``totals``: the whole quantity of each of those periods now; ``pending``: what
+    arrived since their last billing; ``billed``: what was charged for them.
+    """
+
+    def __init__(self, env):
+        self.env = env
+        self.periods = defaultdict(list)
+        self.totals = {}
+        self.pending = {}
+        self.billed = {}
+
+    def lines(self, subscription, decimals):
+        """``[(Line, snapshot_from)]``: a true-up per metric with new usage in a stated period."""
+        tenant = subscription.tenant_id
+        charges = {charge.metric_id.id: charge for charge in subscription.plan_id.charge_ids}
+        lines = []
+        for start, end, snapshot in self.periods.get(tenant.id, ()):
+            period = periods.Period(utc.aware(start), utc.aware(end))
+            new_metrics = sorted(self.pending.get((tenant.id, start), {}))
+            for metric in self.env["usage.metric"].browse(new_metrics):
+                total = self.totals[(tenant.id, start, metric.id)]
+                charge = charges.get(metric.id)
+                if charge is None:
+                    lines.append((_not_charged(metric, total, period, "late_usage"), snapshot))
+                    continue
+                billed = self.billed.get((tenant.id, metric.id, start), Decimal(0))
+                line = statement_lines.late_usage_line(
+                    metric, metric.name, charge._to_core(), total, billed, decimals, period
+                )
+                lines.append((line, snapshot))
+        return lines

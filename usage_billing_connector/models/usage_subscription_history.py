@@ -1,6 +1,6 @@
 import logging
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 
 from ..core import periods, subscription_history, utc
 from ..exceptions import SubscriptionChangeError
@@ -134,7 +134,7 @@ class UsageSubscription(models.Model):
             )
         if self.cancelled_at and effective_at >= self.cancelled_at and change_type != "cancelled":
             raise SubscriptionChangeError(
-                "no_subscription", _("Subscription %s is cancelled.", self.display_name)
+                "no_subscription", self.env._("Subscription %s is cancelled.", self.display_name)
             )
         if self.statement_ids.filtered(lambda s: s.period_end > effective_at):
             raise SubscriptionChangeError(

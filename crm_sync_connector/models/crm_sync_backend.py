@@ -230,7 +230,7 @@ class CrmSyncBackend(models.Model):
         (HubSpot: 100 tenants per job and request).
         """
         messages = self.env["crm.sync.message"]
-        for backend in self.search([]):
+        for backend in self.search([]):  # pylint: disable=no-search-all
             tenants = (
                 self.env["usage.subscription"]
                 .search([("company_id", "=", backend.company_id.id)])

@@ -165,7 +165,7 @@ class UsageSubscription(models.Model):
         are reported in the log, never converted.
         """
         _logger = logging.getLogger(__name__)
-        subscriptions = self.with_context(active_test=False).search([])
+        subscriptions = self.with_context(active_test=False).search([])  # pylint: disable=no-search-all
         for sub in subscriptions:
             before = None
             for change in sub.change_ids.sorted("id"):

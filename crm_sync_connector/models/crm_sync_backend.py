@@ -1,6 +1,6 @@
 import logging
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 from ..adapters import OdooCrmClient
@@ -104,12 +104,14 @@ class CrmSyncBackend(models.Model):
     def _check_connection_settings(self):
         for backend in self:
             if backend.backend_type != "odoo" and not backend.base_url:
-                raise ValidationError(_("Backend %s needs a base URL.", backend.name))
+                raise ValidationError(self.env._("Backend %s needs a base URL.", backend.name))
             if backend.backend_type == "salesforce" and not (
                 backend.sf_token_url and backend.sf_client_id
             ):
                 raise ValidationError(
-                    _("Salesforce backend %s needs a token URL and a client ID.", backend.name)
+                    self.env._(
+                        "Salesforce backend %s needs a token URL and a client ID.", backend.name
+                    )
                 )
 
     @api.model_create_multi
@@ -182,9 +184,9 @@ class CrmSyncBackend(models.Model):
         except Exception as exc:
             result = self._configuration_failure(exc)
         if result.ok:
-            message, kind = _("Connection to %s works.", self.name), "success"
+            message, kind = self.env._("Connection to %s works.", self.name), "success"
         else:
-            message, kind = _("Connection failed: %s", result.error), "danger"
+            message, kind = self.env._("Connection failed: %s", result.error), "danger"
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
@@ -228,7 +230,7 @@ class CrmSyncBackend(models.Model):
         (HubSpot: 100 tenants per job and request).
         """
         messages = self.env["crm.sync.message"]
-        for backend in self.search([]):
+        for backend in self.search([]):  # pylint: disable=no-search-all
             tenants = (
                 self.env["usage.subscription"]
                 .search([("company_id", "=", backend.company_id.id)])

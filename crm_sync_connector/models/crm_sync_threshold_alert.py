@@ -38,7 +38,7 @@ class CrmSyncThresholdAlert(models.Model):
         ``INSERT ... ON CONFLICT DO NOTHING`` into this log; only the rows it
         really inserts produce an alert message.
         """
-        backends = self.env["crm.sync.backend"].search([])
+        backends = self.env["crm.sync.backend"].search([])  # pylint: disable=no-search-all
         if not backends:
             return 0
         subscriptions = self.env["usage.subscription"].search(

@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 from ..core.thresholds import parse_thresholds
@@ -20,4 +20,4 @@ class UsageMetric(models.Model):
             try:
                 parse_thresholds(metric.crm_alert_thresholds)
             except ValueError as exc:
-                raise ValidationError(_("Invalid CRM alert thresholds: %s", exc)) from None
+                raise ValidationError(self.env._("Invalid CRM alert thresholds: %s", exc)) from None

@@ -314,7 +314,7 @@ class FakeCrmServer:
             handler.end_headers()
             handler.wfile.write(body)
         except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up (timeout fault): nothing to answer to
+            return  # the client gave up (timeout fault): nothing to answer to
 
     def _faulted(self, fault, record):
         options = fault.options

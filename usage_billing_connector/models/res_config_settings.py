@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 from ..utils.params import DEFAULTS, MINIMUMS, get_bool_param
@@ -55,7 +55,7 @@ class ResConfigSettings(models.TransientModel):
                 field = settings._fields[f"usage_billing_{name}"]
                 if settings[field.name] < minimum:
                     raise ValidationError(
-                        _(
+                        self.env._(
                             "%(setting)s must be at least %(minimum)s.",
                             setting=field.string,
                             minimum=minimum,

@@ -2,7 +2,7 @@ import re
 import time
 from datetime import timedelta
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..core import rate_limit, signing, utc
@@ -102,7 +102,9 @@ class UsageApiKey(models.Model):
             "type": "ir.actions.client",
             "tag": "display_notification",
             "params": {
-                "title": _("Secret of %s: copy it now, it is not shown again", self.key_id),
+                "title": self.env._(
+                    "Secret of %s: copy it now, it is not shown again", self.key_id
+                ),
                 "message": secret,
                 "sticky": True,
                 "type": "warning",
@@ -154,5 +156,5 @@ class UsageApiKey(models.Model):
     def action_revoke(self):
         for key in self:
             if not key.active:
-                raise UserError(_("Key %s is already revoked.", key.name))
+                raise UserError(self.env._("Key %s is already revoked.", key.name))
         self.write({"active": False})

@@ -1,7 +1,7 @@
 import json
 from datetime import timezone
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..core.ingestion import finish_batch, plan_batch
@@ -209,13 +209,13 @@ class UsageEvent(models.Model):
         """Button: apply the quarantine rules again, e.g. after mapping a missing tenant."""
         quarantined = self.filtered(lambda e: e.state == "quarantined")
         if not quarantined:
-            raise UserError(_("Select quarantined events to reprocess."))
+            raise UserError(self.env._("Select quarantined events to reprocess."))
         released = quarantined._reprocess()
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
             "params": {
-                "message": _(
+                "message": self.env._(
                     "%(released)s of %(total)s events accepted; the others stay quarantined.",
                     released=len(released),
                     total=len(quarantined),
@@ -272,7 +272,7 @@ class UsageEvent(models.Model):
     def action_discard(self):
         """A human decision that quarantined usage must never be billed (kept, not deleted)."""
         if self.filtered(lambda e: e.state != "quarantined"):
-            raise UserError(_("Only quarantined events can be discarded."))
+            raise UserError(self.env._("Only quarantined events can be discarded."))
         self.write({"state": "discarded"})
 
     @api.model

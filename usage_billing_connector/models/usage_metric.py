@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 
@@ -47,7 +47,7 @@ class UsageMetric(models.Model):
         for metric in self:
             if metric.aggregation == "unique_count" and not metric.unique_property:
                 raise ValidationError(
-                    _("Metric %s counts distinct values: name the property.", metric.code)
+                    self.env._("Metric %s counts distinct values: name the property.", metric.code)
                 )
 
     @api.depends("code", "name")

@@ -23,7 +23,7 @@ destination (``usage.outbox.destination``) knows how to push.
 import json
 import logging
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.exceptions import UserError
 from odoo.tools import SQL
@@ -298,7 +298,7 @@ class UsageOutboxMessage(models.AbstractModel):
         """Send dead messages again; one with a newer pending message is superseded."""
         dead = self.filtered(lambda m: m.state == "dead")
         if not dead:
-            raise UserError(_("Only dead messages can be replayed."))
+            raise UserError(self.env._("Only dead messages can be replayed."))
         fields_ = self._outbox_coalesce_fields
         for message in dead:
             pending = self.search(
@@ -311,7 +311,7 @@ class UsageOutboxMessage(models.AbstractModel):
             )
             if pending:
                 # A newer change is already on its way: it carries the newest state.
-                message.write({"state": "done", "last_error": _("Superseded on replay.")})
+                message.write({"state": "done", "last_error": self.env._("Superseded on replay.")})
                 continue
             message.write({"state": "pending", "attempt_count": 0})
             message._schedule()

@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..exceptions import SubscriptionChangeError
@@ -91,7 +91,7 @@ class UsagePlan(models.Model):
         frozen = self.filtered("is_invoiced")
         if frozen:
             raise UserError(
-                _(
+                self.env._(
                     "Plan %(plan)s has been invoiced: its prices are frozen. "
                     "Use 'New version' to change them.",
                     plan=frozen[0].display_name,
@@ -136,7 +136,7 @@ class UsagePlan(models.Model):
         if other:
             raise SubscriptionChangeError(
                 "currency_mismatch",
-                _(
+                self.env._(
                     "Plan %(code)s has no price list in %(currency)s, the currency of tenant "
                     "%(tenant)s (it is priced in %(others)s).",
                     code=code,

@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 from ..core import pricing
@@ -44,7 +44,9 @@ class UsagePlanCharge(models.Model):
                 charge._to_core()
             except pricing.PricingError as exc:
                 raise ValidationError(
-                    _("Charge for %(metric)s: %(error)s", metric=charge.metric_id.code, error=exc)
+                    self.env._(
+                        "Charge for %(metric)s: %(error)s", metric=charge.metric_id.code, error=exc
+                    )
                 ) from None
 
     def _to_core(self):

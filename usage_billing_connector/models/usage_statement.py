@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
@@ -93,7 +93,7 @@ class UsageStatement(models.Model):
         self._lock_for_decision()
         pending = self.filtered(lambda s: s.state == "to_approve")
         if not pending and self:
-            raise UserError(_("Only statements to approve can be approved."))
+            raise UserError(self.env._("Only statements to approve can be approved."))
         pending.write({"state": "approved"})
         pending._create_invoices()
         return True
@@ -102,9 +102,9 @@ class UsageStatement(models.Model):
         self._lock_for_decision()
         for statement in self:
             if statement.state != "to_approve":
-                raise UserError(_("Only statements to approve can be rejected."))
+                raise UserError(self.env._("Only statements to approve can be rejected."))
             if not statement.reject_reason:
-                raise UserError(_("Write why %s is rejected first.", statement.name))
+                raise UserError(self.env._("Write why %s is rejected first.", statement.name))
         # Its usage goes back to unbilled by itself: "billed" is read from the
         # statements that are not rejected (usage.event.statement_id).
         self.write({"state": "rejected"})
@@ -115,7 +115,7 @@ class UsageStatement(models.Model):
         """Rate a rejected period again (after fixing quarantine, mapping or plan)."""
         for statement in self:
             if statement.state != "rejected":
-                raise UserError(_("Only rejected statements can be recomputed."))
+                raise UserError(self.env._("Only rejected statements can be recomputed."))
             statement.line_ids.unlink()
             statement.write({"state": "to_approve"})
             self.env["usage.period.closing"]._fill_statement(statement)

@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from ..core import periods, utc
@@ -133,7 +133,7 @@ class UsageSubscription(models.Model):
                 raise ValidationError(sub._currency_mismatch_message(sub.plan_id))
 
     def _currency_mismatch_message(self, plan):
-        return _(
+        return self.env._(
             "Plan %(plan)s is priced in %(plan_currency)s but tenant %(tenant)s is billed in "
             "%(currency)s: add a price list of the plan in %(currency)s.",
             plan=plan.display_name,
@@ -162,7 +162,9 @@ class UsageSubscription(models.Model):
     def write(self, vals):
         if set(HISTORY_FIELDS) & set(vals) and not self.env.context.get("usage_history_replay"):
             raise UserError(
-                _("Plan, seats and state follow the subscription's history: record a change.")
+                self.env._(
+                    "Plan, seats and state follow the subscription's history: record a change."
+                )
             )
         return super().write(vals)
 
@@ -238,7 +240,7 @@ class UsageSubscription(models.Model):
                 statements |= statement
         return {
             "type": "ir.actions.act_window",
-            "name": _("Statements"),
+            "name": self.env._("Statements"),
             "res_model": "usage.statement",
             "view_mode": "list,form",
             "domain": [("id", "in", statements.ids)],
@@ -249,7 +251,7 @@ class UsageSubscription(models.Model):
         self.ensure_one()
         return {
             "type": "ir.actions.act_window",
-            "name": _("Change plan or seats"),
+            "name": self.env._("Change plan or seats"),
             "res_model": "usage.subscription.change.wizard",
             "view_mode": "form",
             "target": "new",

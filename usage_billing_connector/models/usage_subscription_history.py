@@ -1,6 +1,6 @@
 import logging
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 
 from ..core import periods, subscription_history, utc
 from ..exceptions import SubscriptionChangeError
@@ -135,7 +135,7 @@ class UsageSubscription(models.Model):
             )
         if self.cancelled_at and effective_at >= self.cancelled_at and change_type != "cancelled":
             raise SubscriptionChangeError(
-                "no_subscription", _("Subscription %s is cancelled.", self.display_name)
+                "no_subscription", self.env._("Subscription %s is cancelled.", self.display_name)
             )
         if self.statement_ids.filtered(lambda s: s.period_end > effective_at):
             raise SubscriptionChangeError(
@@ -166,7 +166,7 @@ class UsageSubscription(models.Model):
         are reported in the log, never converted.
         """
         _logger = logging.getLogger(__name__)
-        subscriptions = self.with_context(active_test=False).search([])
+        subscriptions = self.with_context(active_test=False).search([])  # pylint: disable=no-search-all
         for sub in subscriptions:
             before = None
             for change in sub.change_ids.sorted("id"):

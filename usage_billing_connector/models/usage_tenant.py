@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 
@@ -48,7 +48,7 @@ class UsageTenant(models.Model):
         for sub in subscriptions:
             if sub.plan_id.currency_id != sub.tenant_id.currency_id:
                 raise ValidationError(
-                    _(
+                    self.env._(
                         "Tenant %(tenant)s has an open subscription to a plan priced in "
                         "%(currency)s: move it to a price list in the new currency first.",
                         tenant=sub.tenant_id.external_id,

@@ -25,6 +25,7 @@
         "views/usage_subscription_views.xml",
         "wizards/usage_subscription_change_wizard_views.xml",
         "views/usage_ingest_log_views.xml",
+        "views/usage_event_compaction_views.xml",
         "views/res_config_settings_views.xml",
         "views/usage_billing_menus.xml",
     ],

@@ -17,6 +17,7 @@ REASONS = {
     "future_timestamp": "The timestamp is more than one day in the future.",
     "period_invoiced": "The usage falls in a period that is already invoiced.",
     "no_subscription": "The tenant has no subscription in force at that time.",
+    "period_compacted": "The usage falls in a period whose raw events were compacted.",
 }
 
 

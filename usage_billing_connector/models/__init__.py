@@ -22,4 +22,5 @@ from . import usage_period_rating
 from . import usage_period_closing
 from . import usage_event_billing
 from . import account_move_line
+from . import usage_event_compaction
 from . import usage_reconciliation

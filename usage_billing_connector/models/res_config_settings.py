@@ -34,6 +34,14 @@ class ResConfigSettings(models.TransientModel):
         default=DEFAULTS["log_retention_days"],
     )
 
+    usage_billing_retention_months = fields.Integer(
+        string="Keep raw usage (months)",
+        help="Raw events of invoiced periods older than this may be compacted into one summary "
+        "per statement line (0: keep every event). Preview first from Usage → Compaction.",
+        config_parameter="usage_billing.retention_months",
+        default=DEFAULTS["retention_months"],
+    )
+
     usage_billing_require_approval = fields.Boolean(
         string="Require approval",
         help="Statements wait for an accountant's approval before their invoice is drafted.",

@@ -112,6 +112,15 @@ class UsageEvent(models.Model):
             tid: utc.aware(end) for tid, is_open, end in cr.fetchall() if not is_open and end
         }
         closed = {}
+        # Periods compacted away cannot be re-rated exactly: their late usage waits.
+        cr.execute(
+            "SELECT DISTINCT tenant_id, period_start, period_end FROM usage_event_compaction"
+            " WHERE tenant_id = ANY(%s)",
+            [list(tenant_ids)],
+        )
+        compacted = {}
+        for tid, start, end in cr.fetchall():
+            compacted.setdefault(tid, []).append((utc.aware(start), utc.aware(end)))
         if get_param(self.env, "late_usage_policy") == "quarantine":
             cr.execute(
                 "SELECT tenant_id, period_start, period_end FROM usage_statement"
@@ -120,15 +129,16 @@ class UsageEvent(models.Model):
             )
             for tid, start, end in cr.fetchall():
                 closed.setdefault(tid, []).append((utc.aware(start), utc.aware(end)))
-        if not cancelled and not closed:
+        if not cancelled and not closed and not compacted:
             return None
 
         def rule(tenant_id, occurred_at):
             if tenant_id in cancelled and occurred_at >= cancelled[tenant_id]:
                 return "no_subscription"
-            for start, end in closed.get(tenant_id, ()):
-                if start <= occurred_at < end:
-                    return "period_invoiced"
+            for reason, found in (("period_compacted", compacted), ("period_invoiced", closed)):
+                for start, end in found.get(tenant_id, ()):
+                    if start <= occurred_at < end:
+                        return reason
             return None
 
         return rule

@@ -12,8 +12,8 @@ SELECT l.id AS id,
        received.count AS events_received,
        quarantined.count AS events_quarantined,
        l.quantity AS billed_quantity,
-       COALESCE(recomputed.quantity, 0) AS event_quantity,
-       l.quantity - COALESCE(recomputed.quantity, 0) AS quantity_variance,
+       COALESCE(c.quantity, recomputed.quantity, 0) AS event_quantity,
+       l.quantity - COALESCE(c.quantity, recomputed.quantity, 0) AS quantity_variance,
        l.amount AS statement_amount,
        COALESCE(invoiced.quantity, 0) AS invoiced_quantity,
        COALESCE(invoiced.amount, 0) AS invoiced_amount,
@@ -23,8 +23,14 @@ SELECT l.id AS id,
   JOIN usage_statement s ON s.id = l.statement_id
   JOIN usage_tenant t ON t.id = s.tenant_id
   LEFT JOIN usage_metric m ON m.id = l.metric_id
+  -- Raw events of old invoiced periods may be compacted: their summary stands in.
+  LEFT JOIN usage_event_compaction c ON c.statement_line_id = l.id
   LEFT JOIN LATERAL (
-        SELECT count(*) AS count FROM usage_event_data e
+        SELECT count(*) + (
+                SELECT COALESCE(sum(c2.event_count), 0) FROM usage_event_compaction c2
+                 WHERE c2.tenant_id = s.tenant_id AND c2.metric_id = l.metric_id
+                   AND c2.period_start = l.period_start) AS count
+          FROM usage_event_data e
          WHERE e.tenant_id = s.tenant_id AND e.metric_id = l.metric_id
            AND e.occurred_at >= l.period_start AND e.occurred_at < l.period_end
   ) received ON TRUE

@@ -16,3 +16,4 @@ from . import test_ingest_hostile
 from . import test_ingest_fuzz
 from . import test_subscription_history
 from . import test_event_store
+from . import test_event_compaction

@@ -159,3 +159,27 @@ def partitions(cr):
         [DATA_TABLE],
     )
     return cr.fetchall()
+
+
+def drop_empty_partitions(cr, before):
+    """Detach and drop the monthly partitions that ended by ``before`` and hold no row."""
+    dropped = []
+    for name, _bounds in partitions(cr):
+        if name == DEFAULT_PARTITION:
+            continue
+        month = date.fromisoformat(name.removeprefix(f"{DATA_TABLE}_").replace("_", "-") + "-01")
+        if add_months(month, 1) > before.date():
+            continue
+        cr.execute(SQL("SELECT EXISTS (SELECT 1 FROM %s)", SQL.identifier(name)))
+        if cr.fetchone()[0]:
+            continue
+        cr.execute(
+            SQL(
+                "ALTER TABLE %s DETACH PARTITION %s; DROP TABLE %s",
+                SQL.identifier(DATA_TABLE),
+                SQL.identifier(name),
+                SQL.identifier(name),
+            )
+        )
+        dropped.append(name)
+    return dropped

@@ -9,6 +9,7 @@ DEFAULTS = {
     "require_approval": True,
     "late_usage_policy": "next_statement",
     "billing_batch_size": 200,
+    "retention_months": 0,
 }
 
 
@@ -20,6 +21,7 @@ MINIMUMS = {
     "max_body_bytes": 256,
     "rate_limit": 0,
     "log_retention_days": 1,
+    "retention_months": 0,
 }
 
 

@@ -1,1 +1,2 @@
 from . import usage_subscription_change_wizard
+from . import usage_event_compaction_wizard

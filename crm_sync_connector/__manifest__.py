@@ -21,5 +21,5 @@
         "views/usage_metric_views.xml",
         "views/crm_sync_menus.xml",
     ],
-    "demo": [],
+    "demo": ["demo/crm_sync_demo.xml"],
 }

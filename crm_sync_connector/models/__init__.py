@@ -10,3 +10,4 @@ from . import usage_subscription
 from . import account_move
 from . import res_partner
 from . import crm_lead
+from . import crm_sync_demo

@@ -37,6 +37,8 @@ class CrmSyncCase(UsageFixtures, HttpCase):
         super().setUpClass()
         cls.crm = FakeCrmServer().start()
         cls.addClassCleanup(cls.crm.stop)
+        # Only the backends a test makes receive its changes (not the demo's).
+        cls.env["crm.sync.backend"].search([]).write({"active": False})
         cls.company = cls.env["res.company"].create({"name": "CRM Sync Co"})
         cls.env = cls.env(
             context=dict(

@@ -57,7 +57,7 @@ class TestSecretsAtRest(CrmSyncCase):
         with self.trap_jobs() as trap:
             self._subscribe(self.tenant)
             self.run_until_settled(trap)
-        messages = self.env["crm.sync.message"].search([])
+        messages = self.env["crm.sync.message"].search([("company_id", "=", self.company.id)])
         self.assertEqual(sorted(messages.mapped("state")), ["dead", "done", "done"])
         self.assertTrue(self.crm.sf_issued_tokens)
         secrets = [

@@ -24,3 +24,4 @@ from . import usage_event_billing
 from . import account_move_line
 from . import usage_event_compaction
 from . import usage_reconciliation
+from . import usage_billing_demo

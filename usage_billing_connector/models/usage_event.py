@@ -115,8 +115,13 @@ class UsageEvent(models.Model):
             self.flush_recordset()
             self.env.cr.execute(
                 "UPDATE usage_event_data SET accepted_xid = pg_current_xact_id(),"
-                " accepted_seq = (SELECT nextval('usage_event_accepted_seq')) WHERE id = ANY(%s)",
+                " accepted_seq = (SELECT nextval('usage_event_accepted_seq')) WHERE id = ANY(%s)"
+                " RETURNING tenant_id, occurred_at",
                 [self.ids],
+            )
+            marked = [row for row in self.env.cr.fetchall() if row[0]]
+            event_store.mark_late_usage(
+                self.env.cr, [row[0] for row in marked], [row[1] for row in marked]
             )
 
     @api.depends("quarantine_reason")
@@ -188,6 +193,12 @@ class UsageEvent(models.Model):
             },
         )
         inserted = {row[0] for row in self.env.cr.fetchall()}
+        late = [r for r in rows if r.state == "accepted" and r.event.event_id in inserted]
+        event_store.mark_late_usage(
+            self.env.cr,
+            [r.tenant_id for r in late],
+            [r.event.occurred_at.replace(tzinfo=None) for r in late],
+        )
         # The ORM cache knows nothing of rows written in SQL.  (Fetch first:
         # invalidating flushes pending writes, which runs queries on the cursor.)
         self.env.invalidate_all()

@@ -79,6 +79,20 @@ class UsageEvent(models.Model):
             """
         )
         cr.execute(LINES_SQL)
+        # Accepted usage the old billing had not marked: its stated periods are rechecked.
+        cr.execute(
+            """
+            INSERT INTO usage_period_recheck (tenant_id, period_start, period_end)
+            SELECT DISTINCT s.tenant_id, s.period_start, s.period_end
+              FROM usage_statement s
+              JOIN usage_event_data e
+                ON e.tenant_id = s.tenant_id AND e.accepted_seq = %s
+               AND e.occurred_at >= s.period_start AND e.occurred_at < s.period_end
+             WHERE s.state != 'rejected'
+            ON CONFLICT DO NOTHING
+            """,
+            [after_all],
+        )
         cr.execute(
             "SELECT setval(pg_get_serial_sequence('usage_event_data', 'id'),"
             " GREATEST((SELECT max(id) FROM usage_event_data), 1))"

@@ -8,6 +8,7 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from ..core import snapshots, utc
+from ..utils import event_store
 from ..utils.params import get_int_param
 
 _logger = logging.getLogger(__name__)
@@ -237,6 +238,15 @@ class UsagePeriodClosing(models.AbstractModel):
                     }
                 )
         self._insert(self.env["usage.statement.line"], LINE_COLUMNS, rows)
+        # Usage in flight when the snapshot was taken commits unseen: check again next time.
+        event_store.mark_recheck(
+            self.env.cr,
+            [
+                (row["tenant_id"], row["period_start"], row["period_end"])
+                for row in rows
+                if row["snapshot_to"]
+            ],
+        )
         self.env.cr.execute(
             """
             UPDATE usage_statement s

@@ -9,15 +9,20 @@ from ..core.pricing import PricingError
 
 _logger = logging.getLogger(__name__)
 
-#: The latest billing snapshot of each stated (tenant, period) of some tenants, and
-#: whether accepted usage arrived since: the periods that need a late-usage true-up.
+#: The periods to recheck of some tenants (usage_period_recheck: written when a
+#: period is billed and when usage of a stated period is accepted), with the
+#: latest billing snapshot of each, kept when usage arrived that it did not see:
+#: the periods that need a late-usage true-up.  Never a scan of the history.
 LATE_PERIODS_SQL = """
 WITH last AS (
     SELECT DISTINCT ON (l.tenant_id, l.period_start)
            l.tenant_id, l.period_start, l.period_end, l.snapshot_to
-      FROM usage_statement_line l
+      FROM usage_period_recheck r
+      JOIN usage_statement_line l
+        ON l.tenant_id = r.tenant_id AND l.period_start = r.period_start
+       AND l.kind IN ('usage', 'late_usage')
       JOIN usage_statement s ON s.id = l.statement_id AND s.state != 'rejected'
-     WHERE l.tenant_id = ANY(%(tenant_ids)s) AND l.kind IN ('usage', 'late_usage')
+     WHERE r.tenant_id = ANY(%(tenant_ids)s)
      ORDER BY l.tenant_id, l.period_start, l.id DESC
 )
 SELECT last.tenant_id, last.period_start, last.period_end, last.snapshot_to
@@ -114,6 +119,9 @@ class UsagePeriodRating(models.AbstractModel):
         cr = self.env.cr
         cr.execute(LATE_PERIODS_SQL, {"tenant_ids": list(tenant_ids)})
         found = cr.fetchall()
+        # Checked: whatever is late now is billed by the statements being written,
+        # which mark their own periods for the next check.
+        cr.execute("DELETE FROM usage_period_recheck WHERE tenant_id = ANY(%s)", [list(tenant_ids)])
         for tenant_id, start, end, snapshot in found:
             late.periods[tenant_id].append((start, end, snapshot))
         events = self.env["usage.event"]

@@ -1,50 +1,55 @@
 import unittest
 
-from odoo import fields
 from odoo.tests import TransactionCase, loaded_demo_data, tagged
 
 
 @tagged("post_install", "-at_install")
 class TestDemoContract(TransactionCase):
-    """The documented example: acme's previous month bills 567.00 untaxed."""
+    """The demo fills every screen, and acme's previous month is the documented example."""
 
-    def test_acme_previous_month(self):
+    def setUp(self):
+        super().setUp()
         if not loaded_demo_data(self.env):
             raise unittest.SkipTest("needs demo data")
-        acme = self.env.ref("usage_billing_connector.demo_subscription_acme")
-        tenant = acme.tenant_id
-        start = acme.billing_anchor
-        metrics = {
-            code: self.env.ref(f"usage_billing_connector.demo_metric_{code}")
-            for code in ("api_calls", "storage_gb", "active_users")
+
+    def _statement(self, name):
+        sub = self.env.ref(f"usage_billing_connector.demo_subscription_{name}")
+        statements = sub.statement_ids
+        self.assertEqual(len(statements), 1, f"{name}: one statement, its previous month")
+        self.assertEqual(statements.period_start, sub.billing_anchor)
+        return statements
+
+    def test_acme_previous_month_bills_567_once_invoiced_and_paid(self):
+        statement = self._statement("acme")
+        amounts = {
+            line.metric_id.code or "fee": line.amount
+            for line in statement.line_ids
+            if line.kind in ("fee", "usage")
         }
-        rows = [("api_calls", 250000, {}), ("storage_gb", 120, {}), ("storage_gb", 60, {})]
-        rows += [("active_users", 1, {"user_id": f"u{n % 14}"}) for n in range(30)]
-        self.env["usage.event"].create(
-            [
-                {
-                    "event_id": f"demo-{n}",
-                    "company_id": tenant.company_id.id,
-                    "tenant_id": tenant.id,
-                    "tenant_ref": tenant.external_id,
-                    "metric_id": metrics[code].id,
-                    "metric_code": code,
-                    "quantity": quantity,
-                    "occurred_at": fields.Datetime.add(start, days=3),
-                    "received_at": fields.Datetime.now(),
-                    "state": "accepted",
-                    "properties": props,
-                }
-                for n, (code, quantity, props) in enumerate(rows)
-            ]
-        )
-        (statement,) = self.env["usage.period.closing"]._close_subscription(acme)
-        self.assertEqual(statement.period_start, start)
-        amounts = {line.metric_id.code or "fee": line.amount for line in statement.line_ids}
         self.assertEqual(
             amounts, {"fee": 198.0, "api_calls": 330.0, "storage_gb": 23.0, "active_users": 16.0}
         )
         self.assertEqual(statement.amount_untaxed, 567.0)
-        self.assertEqual(statement.state, "to_approve", "demo requires approval")
-        statement.action_approve()
-        self.assertEqual(statement.invoice_id.amount_untaxed, 567.0)
+        self.assertRecordValues(
+            statement.invoice_id,
+            [{"amount_untaxed": 567.0, "state": "posted", "payment_state": "paid"}],
+        )
+
+    def test_statements_in_every_state_and_a_second_currency(self):
+        self.assertEqual(self._statement("globex").state, "approved")
+        self.assertEqual(self._statement("globex").invoice_id.state, "draft")
+        initech = self._statement("initech")
+        self.assertEqual(initech.state, "to_approve")
+        self.assertEqual(initech.currency_id, self.env.ref("base.EUR"))
+
+    def test_usage_quarantine_late_usage_and_reconciliation(self):
+        events = self.env["usage.event"]
+        self.assertGreater(events.search_count([("state", "=", "accepted")]), 2000)
+        reasons = set(events.search([("state", "=", "quarantined")]).mapped("quarantine_reason"))
+        self.assertEqual(reasons, {"unknown_tenant", "unknown_metric", "future_timestamp"})
+        late = events.search([("event_id", "=", "demo-acme-late-0")])
+        self.assertEqual((late.state, late.billed), ("accepted", False))
+        rows = self.env["usage.reconciliation"].search([])
+        self.assertTrue(rows)
+        self.assertEqual(set(rows.mapped("quantity_variance")), {0.0})
+        self.assertEqual(set(rows.mapped("amount_variance")), {0.0})

@@ -1,3 +1,4 @@
+import contextlib
 import threading
 import time
 import unittest
@@ -35,6 +36,41 @@ def ingest_params(env, event_id, **values):
         "hashes": ["hash"],
         **values,
     }
+
+
+@contextlib.contextmanager
+def committed_subscription(registry):
+    """A tenant with a subscription due for its previous month, committed, then removed.
+
+    Concurrency tests need real committed rows that other transactions see.
+    """
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        anchor = fields.Datetime.now().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        anchor = fields.Datetime.subtract(anchor, months=1)
+        partner = env["res.partner"].create({"name": f"Race {uuid.uuid4()}"})
+        tenant = env["usage.tenant"].create(
+            {"external_id": f"race-{uuid.uuid4()}", "partner_id": partner.id}
+        )
+        sub = env["usage.subscription"].create(
+            {
+                "tenant_id": tenant.id,
+                "plan_id": env.ref("usage_billing_connector.demo_plan_growth_monthly").id,
+                "start_date": anchor,
+                "billing_anchor": anchor,
+            }
+        )
+        ids = (partner.id, tenant.id, sub.id)
+    try:
+        yield ids
+    finally:
+        with registry.cursor() as cr:
+            partner_id, tenant_id, sub_id = ids
+            cr.execute("DELETE FROM usage_statement WHERE subscription_id = %s", [sub_id])
+            cr.execute("DELETE FROM usage_event WHERE tenant_id = %s", [tenant_id])
+            cr.execute("DELETE FROM usage_subscription WHERE id = %s", [sub_id])
+            cr.execute("DELETE FROM usage_tenant WHERE id = %s", [tenant_id])
+            cr.execute("DELETE FROM res_partner WHERE id = %s", [partner_id])
 
 
 @tagged("post_install", "-at_install")
@@ -100,8 +136,11 @@ class TestConcurrentBillingRuns(TransactionCase):
     @mute_logger("odoo.sql_db")
     def test_two_runs_one_statement(self):
         if not loaded_demo_data(self.env):
-            raise unittest.SkipTest("uses the committed demo subscription")
-        subscription_id = self.env.ref("usage_billing_connector.demo_subscription_acme").id
+            raise unittest.SkipTest("uses the committed demo plan")
+        with committed_subscription(self.registry) as (_partner, _tenant, subscription_id):
+            self._two_runs(subscription_id)
+
+    def _two_runs(self, subscription_id):
         first_cr, second_cr = self.registry.cursor(), self.registry.cursor()
         outcome = {}
 
@@ -141,10 +180,6 @@ class TestConcurrentBillingRuns(TransactionCase):
                 self.assertEqual(retry_cr.fetchone()[0], 1)
         finally:
             first_cr.rollback()
-            with self.registry.cursor() as cleanup_cr:
-                cleanup_cr.execute(
-                    "DELETE FROM usage_statement WHERE subscription_id = %s", [subscription_id]
-                )
             first_cr.close()
             second_cr.close()
 
@@ -203,13 +238,15 @@ class TestUsageCommittedDuringBilling(TransactionCase):
 
     def test_usage_in_flight_is_billed_by_the_next_run_not_lost_not_twice(self):
         if not loaded_demo_data(self.env):
-            raise unittest.SkipTest("uses the committed demo subscription")
-        sub_id = self.env.ref("usage_billing_connector.demo_subscription_acme").id
+            raise unittest.SkipTest("uses the committed demo plan")
+        with committed_subscription(self.registry) as (_partner, _tenant, sub_id):
+            self._in_flight(sub_id)
+
+    def _in_flight(self, sub_id):
         ingest_cr, billing_cr = self.registry.cursor(), self.registry.cursor()
         billing = api.Environment(billing_cr, SUPERUSER_ID, {})
         closing = billing["usage.period.closing"]
         sub = billing["usage.subscription"].browse(sub_id)
-        next_close_at = sub.next_close_at
         period = sub._due_periods(closing._now())[0]
         event_id = f"in-flight-{uuid.uuid4()}"
         params = ingest_params(
@@ -224,11 +261,9 @@ class TestUsageCommittedDuringBilling(TransactionCase):
             states=["accepted"],
             reasons=[None],
         )
-        committed = []
         try:
             ingest_cr.execute(INSERT_EVENTS_SQL, params)  # inserted, not committed yet
             (first,) = closing._close_subscription(sub)
-            committed.append(first.id)
             billing_cr.commit()
             ingest_cr.commit()
             calls = first.line_ids.filtered(lambda line: line.metric_id.code == "api_calls")
@@ -245,12 +280,6 @@ class TestUsageCommittedDuringBilling(TransactionCase):
         finally:
             billing_cr.rollback()
             with self.registry.cursor() as cleanup_cr:
-                cleanup_cr.execute("DELETE FROM usage_event WHERE event_id = %s", [event_id])
                 cleanup_cr.execute("DELETE FROM usage_event_key WHERE event_id = %s", [event_id])
-                cleanup_cr.execute("DELETE FROM usage_statement WHERE id = ANY(%s)", [committed])
-                cleanup_cr.execute(
-                    "UPDATE usage_subscription SET next_close_at = %s WHERE id = %s",
-                    [next_close_at, sub_id],
-                )
             ingest_cr.close()
             billing_cr.close()

@@ -99,3 +99,25 @@ class TestEventStore(BillingCase):
         self.assertEqual(true_up.snapshot_from, line.snapshot_to)
         self.assertEqual((true_up.quantity, true_up.amount), (7, 2.0))
         self.assertEqual(late.statement_id, february)
+
+    def _rechecks(self):
+        self.env.flush_all()
+        self.env.cr.execute(
+            "SELECT period_start FROM usage_period_recheck WHERE tenant_id = %s ORDER BY 1",
+            [self.tenant.id],
+        )
+        return [row[0] for row in self.env.cr.fetchall()]
+
+    def test_late_usage_is_looked_for_in_marked_periods_only(self):
+        plan = self._plan("flat3", [{"metric_id": self.calls.id, "unit_price": 1.0}])
+        subscription = self.subscribe(plan)
+        self.usage(self.calls, 5)
+        self.close(subscription)
+        january, february = datetime(2026, 1, 1), datetime(2026, 2, 1)
+        self.assertEqual(self._rechecks(), [january], "checked once more by the next run")
+        self.close(subscription, "2026-03-01 00:00:01")
+        self.assertEqual(self._rechecks(), [february], "January checked: nothing late")
+        self.usage(self.calls, 2, when="2026-01-15 00:00:00")  # late for January
+        self.assertEqual(self._rechecks(), [january, february])
+        (march,) = self.close(subscription, "2026-04-01 00:00:01")
+        self.assertEqual(self.line(march, self.calls, kind="late_usage").quantity, 7)

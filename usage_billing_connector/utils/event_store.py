@@ -73,6 +73,14 @@ CREATE INDEX IF NOT EXISTS {DATA_TABLE}_request_idx
 CREATE INDEX IF NOT EXISTS {DATA_TABLE}_event_idx ON {DATA_TABLE} (company_id, event_id);
 CREATE OR REPLACE VIEW {VIEW} AS SELECT * FROM {DATA_TABLE};
 CREATE SEQUENCE IF NOT EXISTS usage_event_accepted_seq;
+-- Stated periods that may have received usage their last billing did not see:
+-- late usage is looked for here only, never across the whole history.
+CREATE TABLE IF NOT EXISTS usage_period_recheck (
+    tenant_id int4 NOT NULL REFERENCES usage_tenant(id) ON DELETE CASCADE,
+    period_start timestamp NOT NULL,
+    period_end timestamp NOT NULL,
+    PRIMARY KEY (tenant_id, period_start)
+);
 -- Twin of core/snapshots.py seen(): did a billing snapshot see this event?
 CREATE OR REPLACE FUNCTION usage_event_seen(xid xid8, seq bigint, snapshot text)
 RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
@@ -84,6 +92,36 @@ RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     END
 $$;
 """
+
+
+def mark_recheck(cr, periods):
+    """Note ``[(tenant_id, period_start, period_end)]`` for the next billing's late check."""
+    if periods:
+        cr.execute(
+            """
+            INSERT INTO usage_period_recheck (tenant_id, period_start, period_end)
+            SELECT * FROM unnest(%s::int4[], %s::timestamp[], %s::timestamp[])
+            ON CONFLICT DO NOTHING
+            """,
+            [list(column) for column in zip(*sorted(set(periods)), strict=True)],
+        )
+
+
+def mark_late_usage(cr, tenant_ids, moments):
+    """Accepted usage of periods that already have a statement: recheck those periods."""
+    if tenant_ids:
+        cr.execute(
+            """
+            INSERT INTO usage_period_recheck (tenant_id, period_start, period_end)
+            SELECT DISTINCT s.tenant_id, s.period_start, s.period_end
+              FROM unnest(%s::int4[], %s::timestamp[]) AS e(tenant_id, occurred_at)
+              JOIN usage_statement s
+                ON s.tenant_id = e.tenant_id AND s.state != 'rejected'
+               AND e.occurred_at >= s.period_start AND e.occurred_at < s.period_end
+            ON CONFLICT DO NOTHING
+            """,
+            [list(tenant_ids), list(moments)],
+        )
 
 
 def month_start(day):

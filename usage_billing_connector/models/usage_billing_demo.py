@@ -1,0 +1,141 @@
+"""Demo data that makes every screen meaningful, dated relative to the install day.
+
+Called by ``demo/usage_billing_demo.xml`` after the demo records.  Usage goes
+through the real ingestion (``usage.event._ingest_batch``, the quarantine rules
+included) and the real closing, so what the demo shows is what the product does:
+
+* the previous month of acme, globex (USD) and initech (EUR) closed into
+  statements: acme's is the documented example (567.00 untaxed), invoiced,
+  posted and paid; globex's approved with its draft invoice; initech's waiting
+  for approval;
+* usage of the current month for all three (acme beyond its allowances, so the
+  CRM threshold alerts fire), quarantined events with different reasons (an
+  unmapped tenant, an unknown metric, a timestamp days ahead), and a late event
+  of the invoiced month, to be trued up on the next statement.
+"""
+
+import random
+from datetime import datetime, timedelta, timezone
+
+from odoo import api, models
+
+#: The documented example (README, issue): acme's previous month bills 567.00.
+ACME_PREVIOUS = {"api_calls": 250_000, "storage_gb": 120, "active_users": 14}
+
+
+class UsageBillingDemo(models.AbstractModel):
+    _name = "usage.billing.demo"
+    _description = "Usage Billing Demo Data"
+
+    @api.model
+    def _populate(self):
+        key = self.env.ref("usage_billing_connector.demo_api_key")
+        subs = {
+            name: self.env.ref(f"usage_billing_connector.demo_subscription_{name}")
+            for name in ("acme", "globex", "initech")
+        }
+        now = datetime.now(timezone.utc).replace(microsecond=0)
+        previous = subs["acme"]._due_periods(now)[0]
+        rng = random.Random(19)  # the same demo at every install
+        events = []
+        events += _previous_month(rng, previous)
+        events += _current_month(rng, previous.end, now)
+        events += _quarantined(previous.end, now)
+        self._ingest(key, events)
+        closing = self.env["usage.period.closing"]
+        statements = {name: closing._close_subscription(sub)[0] for name, sub in subs.items()}
+        self._ingest(key, [_late_event(previous)])
+        statements["acme"].action_approve()
+        statements["globex"].action_approve()
+        invoice = statements["acme"].invoice_id
+        invoice.action_post()
+        self.env["account.payment.register"].with_context(
+            active_model="account.move", active_ids=invoice.ids
+        ).create({})._create_payments()
+        return statements
+
+    def _ingest(self, key, events):
+        # sudo: as the ingestion endpoint does, in the key's company.
+        model = self.env["usage.event"].sudo().with_company(key.company_id)
+        for start in range(0, len(events), 1000):
+            model._ingest_batch(key, events[start : start + 1000], "demo")
+
+
+def _at(moment):
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _spread(rng, start, end, count):
+    """``count`` moments in ``[start, end)``, in time order."""
+    seconds = max(int((end - start).total_seconds()) - 1, 1)
+    return sorted(start + timedelta(seconds=rng.randrange(seconds)) for _ in range(count))
+
+
+def _event(event_id, tenant, metric, quantity, moment, **properties):
+    event = {
+        "event_id": event_id,
+        "tenant": tenant,
+        "metric": metric,
+        "quantity": quantity,
+        "timestamp": _at(moment),
+    }
+    if properties:
+        event["properties"] = properties
+    return event
+
+
+def _usage(rng, prefix, tenant, start, end, api_calls, storage, users, calls_count=500):
+    """API calls summing to ``api_calls``, storage readings peaking at ``storage``, and
+    active-user events over ``users`` distinct users."""
+    events = []
+    per_call = api_calls // calls_count
+    for n, moment in enumerate(_spread(rng, start, end, calls_count)):
+        quantity = per_call + (api_calls - per_call * calls_count if n == 0 else 0)
+        events.append(_event(f"{prefix}-calls-{n}", tenant, "api_calls", quantity, moment))
+    readings = _spread(rng, start, end, 30)
+    peak = rng.randrange(len(readings))
+    for n, moment in enumerate(readings):
+        value = storage if n == peak else rng.randint(max(storage // 3, 1), storage)
+        events.append(_event(f"{prefix}-storage-{n}", tenant, "storage_gb", value, moment))
+    for n, moment in enumerate(_spread(rng, start, end, users * 3)):
+        user = f"{tenant}-user-{n % users}"
+        events.append(
+            _event(f"{prefix}-users-{n}", tenant, "active_users", 1, moment, user_id=user)
+        )
+    return events
+
+
+def _previous_month(rng, period):
+    start, end = period.start, period.end
+    acme = (ACME_PREVIOUS["api_calls"], ACME_PREVIOUS["storage_gb"], ACME_PREVIOUS["active_users"])
+    return (
+        _usage(rng, "demo-acme-prev", "acme", start, end, *acme)
+        + _usage(rng, "demo-globex-prev", "globex", start, end, 40_000, 8, 6, 300)
+        + _usage(rng, "demo-initech-prev", "initech", start, end, 180_000, 64, 16, 400)
+    )
+
+
+def _current_month(rng, start, now):
+    end = now - timedelta(minutes=1)
+    if end <= start:  # installed in the first minute of a month
+        return []
+    return (
+        _usage(rng, "demo-acme-cur", "acme", start, end, 180_000, 7, 12, 600)
+        + _usage(rng, "demo-globex-cur", "globex", start, end, 15_000, 3, 4, 200)
+        + _usage(rng, "demo-initech-cur", "initech", start, end, 90_000, 30, 9, 300)
+    )
+
+
+def _quarantined(start, now):
+    """Usage the rules hold back, each for another reason."""
+    moment = max(start, now - timedelta(hours=2))
+    events = [_event(f"demo-hooli-{n}", "hooli", "api_calls", 1000 + n, moment) for n in range(3)]
+    events += [_event(f"demo-gpu-{n}", "acme", "gpu_hours", 2, moment) for n in range(2)]
+    events.append(_event("demo-future-0", "acme", "api_calls", 10, now + timedelta(days=3)))
+    return events
+
+
+def _late_event(period):
+    """Usage of the invoiced month that arrives after its statement: trued up next time."""
+    moment = period.start + timedelta(days=20)
+    return _event("demo-acme-late-0", "acme", "api_calls", 5000, moment)

@@ -15,3 +15,4 @@ from . import test_concurrency
 from . import test_ingest_hostile
 from . import test_ingest_fuzz
 from . import test_subscription_history
+from . import test_api_openapi_fuzz

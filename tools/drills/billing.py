@@ -51,23 +51,23 @@ TRIGGER = f"env.ref('{CRON}')._trigger()\nenv.cr.commit()\nreport(True)\n"
 JOBS_SQL = f"""
 SELECT count(*) FILTER (WHERE state = 'done'), count(*) FILTER (WHERE state = 'failed'),
        count(*) FILTER (WHERE state NOT IN ('done', 'failed', 'cancelled')), count(*),
-       count(*) FILTER (WHERE retry > 0)
+       count(*) FILTER (WHERE retry > 1)
   FROM queue_job WHERE channel = '{CHANNEL}'
 """
 CHECKS = {
     "subscription periods with more than one statement": """
         SELECT count(*) FROM (SELECT 1 FROM usage_statement
          GROUP BY subscription_id, period_start HAVING count(*) > 1) d""",
-    "drill subscriptions without a statement for last month": f"""
+    "drill subscriptions without a statement for last month": """
         SELECT count(*) FROM usage_subscription s JOIN usage_tenant t ON t.id = s.tenant_id
-         WHERE t.external_id LIKE '{PREFIX}%' AND NOT EXISTS (SELECT 1 FROM usage_statement st
+         WHERE t.external_id LIKE %(prefix)s AND NOT EXISTS (SELECT 1 FROM usage_statement st
                WHERE st.subscription_id = s.id AND st.period_start = %(start)s)""",
     "statements without lines": """
         SELECT count(*) FROM usage_statement s
          WHERE NOT EXISTS (SELECT 1 FROM usage_statement_line l WHERE l.statement_id = s.id)""",
-    "events of last month not billed": f"""
+    "events of last month not billed": """
         SELECT count(*) FROM usage_event e JOIN usage_tenant t ON t.id = e.tenant_id
-         WHERE t.external_id LIKE '{PREFIX}%' AND e.occurred_at < %(end)s
+         WHERE t.external_id LIKE %(prefix)s AND e.occurred_at < %(end)s
            AND e.state != 'billed'""",
     "events linked to another tenant's or period's statement": """
         SELECT count(*) FROM usage_event e JOIN usage_statement s ON s.id = e.statement_id
@@ -111,10 +111,11 @@ def run_cron(server, timeout=180):
 
 def jobs(server):
     done, failed, open_, total, retried = server.sql(JOBS_SQL)[0]
-    return {"done": done, "failed": failed, "open": open_, "total": total, "retried": retried}
+    # queue_job counts the first run as retry 1: "run again" is retry > 1.
+    return {"done": done, "failed": failed, "open": open_, "total": total, "run_again": retried}
 
 
-def kill_running_jobs(options, evidence):
+def kill_running_jobs(options, evidence, began):
     server, rng = options.server, random.Random(options.seed)
     marks = sorted(rng.uniform(0.15, 0.7) for _ in range(options.kills))
     deadline = time.monotonic() + options.timeout
@@ -133,7 +134,10 @@ def kill_running_jobs(options, evidence):
                 except ProcessLookupError:
                     continue
                 marks.pop(0)
-                evidence.append(f"SIGKILL worker {pid} running job {uuid} ({state})")
+                evidence.append(
+                    f"+{time.monotonic() - began:.0f} s: SIGKILL worker {pid} running job {uuid}"
+                    f" ({state})"
+                )
                 continue
         time.sleep(0.02)
 
@@ -157,12 +161,12 @@ def billing_run(options):
     evidence.append(f"{created} subscriptions created; usage sent: {summary.line()}")
     began = time.monotonic()
     server.shell(TRIGGER)  # the kills start as soon as the first jobs run
-    kill_running_jobs(options, evidence)
+    kill_running_jobs(options, evidence, began)
     state, drained = wait_drained(server, options.timeout)
-    evidence.append(
-        f"queue drained={drained} after {time.monotonic() - began:.0f} s: {state};"
-        f" 'Re-queued dead job' log lines: {server.log_count('Re-queued dead job')}"
-    )
+    evidence.append(f"queue drained={drained} after {time.monotonic() - began:.0f} s: {state}")
+    evidence += [
+        line[:19] + line[line.index(" WARNING") :] for line in server.log_lines("Re-queued")
+    ]
     ran = run_cron(server)  # enqueues nothing: every period has its statement
     after, _drained = wait_drained(server, 120)
     evidence.append(f"after the second cron run (ran={ran}): {after}")
@@ -175,7 +179,11 @@ def billing_run(options):
         problems.append(f"{state['failed']} billing job(s) failed")
     if sum("SIGKILL" in line for line in evidence) < options.kills:
         problems.append("not every kill found a running job")
-    params = {"start": start.replace(tzinfo=None), "end": end.replace(tzinfo=None)}
+    params = {
+        "start": start.replace(tzinfo=None),
+        "end": end.replace(tzinfo=None),
+        "prefix": PREFIX + "%",
+    }
     for label, sql in CHECKS.items():
         value = server.sql(sql, params)[0][0]
         evidence.append(f"{label}: {value}")

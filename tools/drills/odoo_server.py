@@ -58,6 +58,8 @@ class OdooServer:
 
     def recreate_database(self, template):
         """A fresh copy of ``template`` (and its filestore): every drill starts the same."""
+        for old in (self.log, Path(f"{self.log}.stderr")):
+            old.unlink(missing_ok=True)  # the log tells about this run only
         admin = pg_dsn("postgres", self.pg_port)
         query(admin, f'DROP DATABASE IF EXISTS "{self.db}" WITH (FORCE)')
         query(admin, f'CREATE DATABASE "{self.db}" TEMPLATE "{template}"')
@@ -157,11 +159,15 @@ class OdooServer:
         }
         return sorted(pids & children)
 
-    def log_count(self, text):
+    def log_lines(self, text):
+        """Lines of this drill's Odoo log that contain ``text``."""
         if not self.log.exists():
-            return 0
+            return []
         with self.log.open(errors="replace") as stream:
-            return sum(text in line for line in stream)
+            return [line.rstrip() for line in stream if text in line]
+
+    def log_count(self, text):
+        return len(self.log_lines(text))
 
     # -- code inside Odoo
 

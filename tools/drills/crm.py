@@ -160,8 +160,8 @@ def check(server, crm, seats):
             problems.append(f"{len(items)} {label}: {items[:5]}")
     summary = (
         f"fake CRM journal: {len(received)} deliveries, {len(keys)} distinct keys,"
-        f" {sum(alerts.values())} alerts ({len(alerts)} distinct), final state of"
-        f" {len(final)} tenants checked against their seats"
+        f" {sum(alerts.values())} alerts ({len(alerts)} distinct); last update of"
+        f" {len(seats) - len(stale)}/{len(seats)} drill tenants carries their final seats"
     )
     return summary, problems
 

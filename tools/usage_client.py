@@ -12,8 +12,10 @@ should talk to it:
   body stays byte-identical, so the event ids are the same and the server's
   idempotency turns a retry of a batch that was in fact stored into duplicates;
 * 429 (honouring ``Retry-After``), 5xx, dropped connections and timeouts are
-  retried with exponential backoff and jitter; any other 4xx is a permanent
-  answer about this batch and is never retried.
+  retried with exponential backoff and jitter, and so is a 404 that is not the
+  API's JSON error (Odoo serving the request without its database, e.g. while
+  PostgreSQL restarts); any other 4xx is a permanent answer about this batch
+  and is never retried.
 
 CLI::
 
@@ -226,7 +228,9 @@ class UsageClient:
             raise _Transient(f"{type(exc).__name__}: {exc}") from None
         status = response.status_code
         code, message = _error_of(response)
-        if status == 429 or status >= 500:
+        # A 404 that is not the API's own JSON error did not reach the API: Odoo
+        # answers so while it runs without its database (PostgreSQL restarting).
+        if status == 429 or status >= 500 or (status == 404 and code is None):
             retry_after = _retry_after(response.headers.get("Retry-After"))
             raise _Transient(f"HTTP {status}: {message}", retry_after, status, code)
         if status != 200:

@@ -143,7 +143,10 @@ def _batch_operation(summary, event_schema):
         },
         "responses": {
             "200": {
-                "description": "One result per event, in request order",
+                "description": "One result per event, in request order. An event that does "
+                "not match its schema (or reuses an event_id with another payload) is rejected "
+                "on its own, with an error code in its result; the request is still answered "
+                "200 and the other events are processed.",
                 "content": {
                     "application/json": {"schema": {"$ref": "#/components/schemas/IngestResponse"}}
                 },

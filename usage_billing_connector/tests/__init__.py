@@ -17,3 +17,4 @@ from . import test_ingest_fuzz
 from . import test_subscription_history
 from . import test_event_store
 from . import test_event_compaction
+from . import test_api_openapi_fuzz

@@ -1,0 +1,1 @@
+"""Fault drills of tools/fault_drills.py: one module per kind of fault."""

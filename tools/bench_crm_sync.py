@@ -19,7 +19,6 @@ fault) to approximate a remote CRM.  Not a test: it prints messages/s for
 import argparse
 import sys
 import time
-import types
 from decimal import Decimal
 from pathlib import Path
 
@@ -28,16 +27,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def _load_core():
     """Import the addon cores and the fake server without Odoo (as tests/conftest.py does)."""
-    packages = {
-        "usage_billing_connector": ROOT / "usage_billing_connector",
-        "crm_sync_connector": ROOT / "crm_sync_connector",
-        "crm_sync_connector.tests": ROOT / "crm_sync_connector" / "tests",
-    }
-    for name, path in packages.items():
-        if name not in sys.modules:
-            package = types.ModuleType(name)
-            package.__path__ = [str(path)]
-            sys.modules[name] = package
+    sys.path.insert(0, str(ROOT / "tools"))
+    import addon_packages  # noqa: PLC0415
+
+    addon_packages.register()
     from crm_sync_connector.core.clients import HubSpotClient  # noqa: PLC0415
     from crm_sync_connector.tests.fake_crm_server import FakeCrmServer  # noqa: PLC0415
 

@@ -158,8 +158,9 @@ class LoadRun:
     def rows(self):
         with self._db() as conn, conn.cursor() as cr:
             cr.execute(
-                "SELECT event_id, state, payload_hash FROM usage_event"
-                " WHERE company_id = %s AND event_id LIKE %s",
+                "SELECT e.event_id, e.state, k.payload_hash FROM usage_event e"
+                " JOIN usage_event_key k USING (company_id, event_id)"
+                " WHERE e.company_id = %s AND e.event_id LIKE %s",
                 (self.key["company_id"], self.run + "%"),
             )
             return cr.fetchall()

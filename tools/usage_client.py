@@ -35,7 +35,6 @@ import os
 import random
 import sys
 import time
-import types
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -45,14 +44,12 @@ from pathlib import Path
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
-_ADDON = "usage_billing_connector"
-# The addon's __init__ imports Odoo; registering the addon as a bare package whose
-# path is the addon directory loads only its plain-Python core (as tests/conftest.py
-# does), so the client signs exactly like the server verifies, without Odoo.
-if _ADDON not in sys.modules:
-    _package = types.ModuleType(_ADDON)
-    _package.__path__ = [str(ROOT / _ADDON)]
-    sys.modules[_ADDON] = _package
+sys.path.insert(0, str(ROOT / "tools"))
+import addon_packages  # noqa: E402
+
+# The addon's plain-Python core, without Odoo: the client signs exactly like the
+# server verifies.
+addon_packages.register()
 
 from usage_billing_connector.core.signing import sign_header  # noqa: E402
 from usage_billing_connector.core.untrusted_json import UntrustedJsonError, decode  # noqa: E402

@@ -65,14 +65,28 @@ CHECKS = {
     "statements without lines": """
         SELECT count(*) FROM usage_statement s
          WHERE NOT EXISTS (SELECT 1 FROM usage_statement_line l WHERE l.statement_id = s.id)""",
+    # Billing writes no event: "billed" is read from the statement lines' snapshots.
     "events of last month not billed": """
         SELECT count(*) FROM usage_event e JOIN usage_tenant t ON t.id = e.tenant_id
          WHERE t.external_id LIKE %(prefix)s AND e.occurred_at < %(end)s
-           AND e.state != 'billed'""",
-    "events linked to another tenant's or period's statement": """
-        SELECT count(*) FROM usage_event e JOIN usage_statement s ON s.id = e.statement_id
-         WHERE s.tenant_id != e.tenant_id OR e.occurred_at < s.period_start
-            OR e.occurred_at >= s.period_end""",
+           AND e.state = 'accepted' AND NOT EXISTS (
+               SELECT 1 FROM usage_statement_line l
+                 JOIN usage_statement s ON s.id = l.statement_id AND s.state != 'rejected'
+                WHERE l.tenant_id = e.tenant_id AND l.metric_id = e.metric_id
+                  AND e.occurred_at >= l.period_start AND e.occurred_at < l.period_end
+                  AND usage_event_seen(e.accepted_xid, e.accepted_seq, l.snapshot_to))""",
+    "events billed by more than one line": """
+        SELECT count(*) FROM (
+            SELECT e.id FROM usage_event e
+              JOIN usage_statement_line l
+                ON l.tenant_id = e.tenant_id AND l.metric_id = e.metric_id
+               AND l.kind IN ('usage', 'late_usage')
+               AND e.occurred_at >= l.period_start AND e.occurred_at < l.period_end
+               AND usage_event_seen(e.accepted_xid, e.accepted_seq, l.snapshot_to)
+               AND (l.snapshot_from IS NULL
+                    OR NOT usage_event_seen(e.accepted_xid, e.accepted_seq, l.snapshot_from))
+              JOIN usage_statement s ON s.id = l.statement_id AND s.state != 'rejected'
+             GROUP BY e.id HAVING count(*) > 1) d""",
 }
 
 

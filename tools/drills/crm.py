@@ -1,6 +1,6 @@
 """Drill (d): the CRM down for minutes, then back; every message must end delivered once.
 
-A signed-webhook ``crm.sync.backend`` points at ``tests/fake_crm_server.py``
+A signed-webhook ``crm.sync.backend`` points at ``crm_sync_connector/tests/fake_crm_server.py``
 running as a process of its own (``fake_crm_process.py``, which journals what it
 receives).  ``--tenants`` tenants get a subscription on the demo plan (account
 updates delivered while the CRM is up), then the CRM process is stopped, and

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""``tests/fake_crm_server.py`` as a process of its own, on a fixed loopback port.
+"""The fake CRM server (crm_sync_connector/tests) as a process of its own, on a fixed port.
 
 The CRM drill stops this process for minutes and starts it again: the port must
 stay the same (it is the backend's URL) and what the CRM received must survive
@@ -13,19 +13,19 @@ import argparse
 import importlib.util
 import json
 import signal
+import sys
 import threading
 import time
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 
-FAKE_SERVER = Path(__file__).resolve().parents[2] / "tests" / "fake_crm_server.py"
-
 
 def load_module():
-    spec = importlib.util.spec_from_file_location("fake_crm_server", FAKE_SERVER)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    import addon_packages  # noqa: PLC0415
+
+    addon_packages.register()
+    return importlib.import_module("crm_sync_connector.tests.fake_crm_server")
 
 
 fake = load_module()

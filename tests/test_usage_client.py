@@ -17,6 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import usage_client
+import usage_files
 
 from usage_billing_connector.core import signing
 
@@ -93,6 +94,31 @@ class Handler(BaseHTTPRequestHandler):
             return
         self._json(200, self._ingest(json.loads(body)["events"]))
 
+    def do_GET(self):
+        """Reads: signed over ``GET <path?query>``; answers what was asked, as JSON."""
+        api = self.server
+        try:
+            signed = f"GET {self.path}".encode()
+            signing.verify(
+                self.headers.get("X-Usage-Signature"), signed, [SECRET], time.time(), 300
+            )
+            ok = self.headers.get("X-Usage-Key") == KEY
+        except signing.SignatureError:
+            ok = False
+        with api.lock:
+            api.requests.append((dict(self.headers), self.path.encode(), ok))
+            action = api.script.pop(0) if api.script else None
+        if isinstance(action, tuple):
+            self._error(action[0], "oops", action[1])
+            return
+        if not ok:
+            self._error(401, "invalid_signature")
+            return
+        if "/tenants/ghost/" in self.path:
+            self._error(404, "unknown_tenant")
+            return
+        self._json(200, {"path": self.path})
+
     def _ingest(self, events):
         api, results = self.server, []
         counts = dict.fromkeys(("accepted", "duplicates", "quarantined", "rejected"), 0)
@@ -151,6 +177,14 @@ def events(count, prefix="ev", **overrides):
 
 def sent_ids(body):
     return [event["event_id"] for event in json.loads(body)["events"]]
+
+
+CSV_TEXT = (
+    "event_id,tenant,metric,quantity,timestamp,properties\n"
+    'c1,acme,api_calls,1.50,2026-01-15T10:00:00Z,"{""user_id"": ""u1""}"\n'
+    "\n"
+    "c2,globex,storage_gb,3,2026-01-15T11:00:00+01:00,\n"
+)
 
 
 # ------------------------------------------------------------------ batching
@@ -283,102 +317,6 @@ def test_exhausted_retries_give_up_and_do_not_send_the_rest(api, sleeps):
     assert [e["code"] for e in summary.errors] == ["oops", "not_sent"]
 
 
-# --------------------------------------------------------------------- input
-
-
-CSV_TEXT = (
-    "event_id,tenant,metric,quantity,timestamp,properties\n"
-    'c1,acme,api_calls,1.50,2026-01-15T10:00:00Z,"{""user_id"": ""u1""}"\n'
-    "\n"
-    "c2,globex,storage_gb,3,2026-01-15T11:00:00+01:00,\n"
-)
-
-
-def test_csv_rows_become_events_with_exact_quantities():
-    rows = list(usage_client.read_csv(io.StringIO(CSV_TEXT), "x.csv"))
-    assert rows == [
-        {
-            "event_id": "c1",
-            "tenant": "acme",
-            "metric": "api_calls",
-            "quantity": "1.50",
-            "timestamp": "2026-01-15T10:00:00Z",
-            "properties": {"user_id": "u1"},
-        },
-        {
-            "event_id": "c2",
-            "tenant": "globex",
-            "metric": "storage_gb",
-            "quantity": "3",
-            "timestamp": "2026-01-15T11:00:00+01:00",
-        },
-    ]
-
-
-def test_csv_without_properties_column_and_with_spaces_in_header():
-    text = (
-        "event_id, tenant, metric, quantity, timestamp\ne,acme,api_calls,2,2026-01-15T10:00:00Z\n"
-    )
-    (event,) = usage_client.read_csv(io.StringIO(text))
-    assert event["quantity"] == "2"
-
-
-@pytest.mark.parametrize(
-    ("text", "message"),
-    [
-        ("event_id,tenant,metric,quantity\n", "missing column(s) timestamp"),
-        ("event_id,tenant,metric,quantity,timestamp,colour\n", "unknown column(s) colour"),
-        (CSV_TEXT.replace('"{""user_id"": ""u1""}"', "{oops"), "x.csv:2: properties is not JSON"),
-        (CSV_TEXT.replace('"{""user_id"": ""u1""}"', "[1]"), "must be a JSON object"),
-    ],
-)
-def test_csv_errors_name_the_line(text, message):
-    with pytest.raises(
-        usage_client.InputError, match=message.replace("(", r"\(").replace(")", r"\)")
-    ):
-        list(usage_client.read_csv(io.StringIO(text), "x.csv"))
-
-
-def test_jsonl_lines_become_events_and_keep_decimals_exact():
-    text = (
-        '{"event_id": "j1", "tenant": "acme", "metric": "api_calls", "quantity": 0.1,'
-        ' "timestamp": "2026-01-15T10:00:00Z", "properties": {"ratio": 0.5, "n": 2}}\n'
-        "\n"
-        '{"event_id": "j2", "tenant": "acme", "metric": "api_calls", "quantity": 4,'
-        ' "timestamp": "2026-01-15T10:00:00Z"}\n'
-    )
-    first, second = usage_client.read_jsonl(io.StringIO(text))
-    assert first["quantity"] == "0.1" and first["properties"] == {"ratio": 0.5, "n": 2}
-    assert second["quantity"] == 4
-
-
-@pytest.mark.parametrize(
-    ("text", "message"),
-    [("{oops\n", "e.jsonl:1: not valid JSON"), ("\n[1]\n", "e.jsonl:2: each line")],
-)
-def test_jsonl_errors_name_the_line(text, message):
-    with pytest.raises(usage_client.InputError, match=message):
-        list(usage_client.read_jsonl(io.StringIO(text), "e.jsonl"))
-
-
-@pytest.mark.parametrize(
-    ("name", "given", "expected"),
-    [
-        ("a.csv", None, "csv"),
-        ("a.JSONL", None, "jsonl"),
-        ("a.ndjson", None, "jsonl"),
-        ("a.txt", "csv", "csv"),
-    ],
-)
-def test_format_comes_from_the_extension_or_the_option(name, given, expected):
-    assert usage_client.detect_format(name, given) == expected
-
-
-def test_unknown_extension_needs_format():
-    with pytest.raises(usage_client.InputError, match="--format"):
-        usage_client.detect_format("events.txt")
-
-
 # ----------------------------------------------------------------------- CLI
 
 
@@ -463,32 +401,9 @@ def test_cli_bad_line_exits_2_after_sending_the_batches_before_it(
 # ------------------------------------------------------------------ hostile input
 
 
-@pytest.mark.parametrize(
-    ("text", "message"),
-    [
-        ('{"quantity": NaN}\n', "e.jsonl:1: not valid JSON"),
-        ('{"quantity": Infinity}\n', "e.jsonl:1: not valid JSON"),
-        ('{"a": ' + "[" * 2000 + "]" * 2000 + "}\n", "e.jsonl:1: not valid JSON"),
-        ('{"properties": {"x": 1e309}}\n', "e.jsonl:1: the number 1E\\+309 is beyond"),
-    ],
-)
-def test_jsonl_lines_the_api_cannot_take_are_input_errors(text, message):
-    with pytest.raises(usage_client.InputError, match=message):
-        list(usage_client.read_jsonl(io.StringIO(text), "e.jsonl"))
-
-
-def test_csv_properties_are_read_with_the_same_rules():
-    text = CSV_TEXT.replace('"{""user_id"": ""u1""}"', '"{""x"": NaN}"')
-    with pytest.raises(usage_client.InputError, match=r"x\.csv:2: properties is not JSON"):
-        list(usage_client.read_csv(io.StringIO(text), "x.csv"))
-    text = CSV_TEXT.replace('"{""user_id"": ""u1""}"', '"{""x"": 1e400}"')
-    with pytest.raises(usage_client.InputError, match=r"x\.csv:2: properties: the number"):
-        list(usage_client.read_csv(io.StringIO(text), "x.csv"))
-
-
 def test_lone_surrogates_and_nul_reach_the_server_as_escapes():
     """The server rejects that one event (invalid_characters), not the batch."""
-    (event,) = usage_client.read_jsonl(io.StringIO('{"event_id": "a\\ud800", "t": "b\\u0000"}\n'))
+    (event,) = usage_files.read_jsonl(io.StringIO('{"event_id": "a\\ud800", "t": "b\\u0000"}\n'))
     body = usage_client.encode_body([event, {"event_id": "é"}])
     assert b"\\ud800" in body and b"\\u0000" in body
     assert json.loads(body)["events"][1]["event_id"] == "é"
@@ -503,3 +418,37 @@ def test_cli_file_that_is_not_utf8_exits_2(api, tmp_path, monkeypatch, capsys):
     assert usage_client.main(cli(api, str(path))) == 2
     assert "is not UTF-8 text" in capsys.readouterr().err
     assert not api.requests
+
+
+# ------------------------------------------------------------------------ reads
+
+
+def test_reads_are_signed_gets_over_the_exact_target(api, client):
+    assert client.usage("acme") == {"path": "/usage_billing/v1/tenants/acme/usage"}
+    period = client.usage("acme", "2026-01-15T00:00:00+01:00")["path"]
+    assert period == "/usage_billing/v1/tenants/acme/usage?period=2026-01-15T00%3A00%3A00%2B01%3A00"
+    assert client.entitlements("a/b")["path"] == "/usage_billing/v1/tenants/a%2Fb/entitlements"
+    page = client.invoices("acme", limit=2, starting_after="INV/2026/0003")["path"]
+    assert (
+        page == "/usage_billing/v1/tenants/acme/invoices?limit=2&starting_after=INV%2F2026%2F0003"
+    )
+    assert all(ok for _headers, _target, ok in api.requests), "each signature verified"
+
+
+def test_reads_retry_429_and_report_permanent_errors(api, client, sleeps):
+    api.script = [(429, {"Retry-After": "2"})]
+    assert client.entitlements("acme")["path"].endswith("/entitlements")
+    assert 2 <= sleeps[0] <= 3
+    with pytest.raises(usage_client.ApiError) as err:
+        client.usage("ghost")
+    assert (err.value.status, err.value.code) == (404, "unknown_tenant")
+
+
+def test_cli_reads_print_json_and_exit_1_on_an_error(api, monkeypatch, capsys):
+    monkeypatch.setenv("USAGE_SECRET", SECRET)
+    assert usage_client.main(cli(api, "--invoices", "acme", "--limit", "5")) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["path"] == "/usage_billing/v1/tenants/acme/invoices?limit=5"
+    assert usage_client.main(cli(api, "--usage", "ghost")) == 1
+    assert "unknown_tenant" in capsys.readouterr().err
+    assert usage_client.main(cli(api)) == 2, "a file or a read is needed"

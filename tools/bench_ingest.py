@@ -32,7 +32,6 @@ medians: on a small shared machine one round is noisy.
 """
 
 import argparse
-import ast
 import getpass
 import json
 import os
@@ -56,7 +55,6 @@ import usage_client
 from usage_billing_connector.core.payload import parse_event
 
 ROOT = Path(__file__).resolve().parent.parent
-MODEL_FILE = ROOT / "usage_billing_connector" / "models" / "usage_event.py"
 TENANTS = ("acme", "globex")
 METRICS = ("api_calls", "storage_gb", "active_users")
 TARGET_RATIO = 0.5
@@ -65,15 +63,10 @@ UNLIMITED = 1_000_000_000
 
 
 def insert_sql():
-    """``INSERT_EVENTS_SQL`` of the model, read without importing Odoo."""
-    tree = ast.parse(MODEL_FILE.read_text(encoding="utf-8"))
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and any(
-            isinstance(target, ast.Name) and target.id == "INSERT_EVENTS_SQL"
-            for target in node.targets
-        ):
-            return ast.literal_eval(node.value)
-    raise SystemExit(f"INSERT_EVENTS_SQL not found in {MODEL_FILE}")
+    """``INSERT_EVENTS_SQL`` of the model: the very statement ingestion runs."""
+    from usage_billing_connector.utils.ingest_sql import INSERT_EVENTS_SQL  # noqa: PLC0415
+
+    return INSERT_EVENTS_SQL
 
 
 def make_events(count, prefix, seed=42):

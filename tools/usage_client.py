@@ -21,13 +21,17 @@ CLI::
 
     USAGE_SECRET=... python3 tools/usage_client.py --url http://localhost:8069 \\
         --key demo-key events.jsonl
+    USAGE_SECRET=... python3 tools/usage_client.py --url ... --key demo-key --usage acme
+    (also --entitlements TENANT, --invoices TENANT [--limit N] [--starting-after NUMBER])
+
+Reads (``usage``, ``entitlements``, ``invoices``) are signed GETs, over
+``"<t>.GET <path?query>"``, retried like the batches.
 
 The secret is read from an environment variable (``--secret-env``, default
 ``USAGE_SECRET``), never from the command line, where ``ps`` would show it.
 """
 
 import argparse
-import csv
 import email.utils
 import itertools
 import json
@@ -40,6 +44,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import quote, urlencode
 
 import requests
 
@@ -51,12 +56,16 @@ import addon_packages  # noqa: E402
 # server verifies.
 addon_packages.register()
 
+from usage_files import (  # noqa: E402
+    InputError,
+    detect_format,
+    read_events,
+    sniff,
+)
+
 from usage_billing_connector.core.signing import sign_header  # noqa: E402
-from usage_billing_connector.core.untrusted_json import UntrustedJsonError, decode  # noqa: E402
 
 EVENTS_PATH = "/usage_billing/v1/events"
-CSV_REQUIRED = ("event_id", "tenant", "metric", "quantity", "timestamp")
-CSV_COLUMNS = (*CSV_REQUIRED, "properties")
 # Per-event errors kept in Summary.errors: a file whose every line is wrong must
 # not make the summary as large as the file.
 MAX_EVENT_ERRORS = 1000
@@ -127,7 +136,8 @@ class UsageClient:
     ):
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
-        self.url = base_url.rstrip("/") + EVENTS_PATH
+        self.base_url = base_url.rstrip("/")
+        self.url = self.base_url + EVENTS_PATH
         self.key_id = key_id
         self.secret = secret
         self.batch_size = batch_size
@@ -179,7 +189,54 @@ class UsageClient:
                 break
         return summary
 
+    def usage(self, tenant, period=None):
+        """Usage so far of ``tenant`` (``period``: current, previous or an RFC 3339 instant)."""
+        query = f"?period={quote(period, safe='')}" if period else ""
+        return self._read(f"{_tenant_path(tenant)}/usage{query}")
+
+    def entitlements(self, tenant):
+        """What ``tenant`` may use now: ``allowed`` is false at a hard limit."""
+        return self._read(f"{_tenant_path(tenant)}/entitlements")
+
+    def invoices(self, tenant, limit=None, starting_after=None):
+        """One page of ``tenant``'s posted invoices, newest first (``has_more``: another page)."""
+        params = {"limit": limit, "starting_after": starting_after}
+        query = urlencode({name: value for name, value in params.items() if value is not None})
+        return self._read(f"{_tenant_path(tenant)}/invoices" + (f"?{query}" if query else ""))
+
     # --------------------------------------------------------------- internals
+
+    def _read(self, target):
+        """A signed GET of ``target`` (path and query), retried like a batch; its JSON."""
+        for attempt in range(self.max_retries + 1):
+            try:
+                return self._get(target)
+            except _Transient as exc:
+                if attempt == self.max_retries:
+                    raise ApiError(exc.message, exc.status, exc.code) from None
+                self.sleep(self._delay(attempt, exc.retry_after))
+        return None  # pragma: no cover - the loop always returns or raises
+
+    def _get(self, target):
+        signed = f"GET {target}".encode()
+        headers = {
+            "X-Usage-Key": self.key_id,
+            "X-Usage-Signature": sign_header(self.secret, int(time.time()), signed),
+        }
+        try:
+            response = self.session.get(
+                self.base_url + target, headers=headers, timeout=self.timeout
+            )
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise _Transient(f"{type(exc).__name__}: {exc}") from None
+        status = response.status_code
+        code, message = _error_of(response)
+        if _is_transient(status, code):
+            retry_after = _retry_after(response.headers.get("Retry-After"))
+            raise _Transient(f"HTTP {status}: {message}", retry_after, status, code)
+        if status != 200:
+            raise ApiError(f"HTTP {status}: {message}", status, code)
+        return response.json()
 
     def _send_batch(self, number, batch, summary):
         """One batch with its retries; False when the retries ran out."""
@@ -225,9 +282,7 @@ class UsageClient:
             raise _Transient(f"{type(exc).__name__}: {exc}") from None
         status = response.status_code
         code, message = _error_of(response)
-        # A 404 that is not the API's own JSON error did not reach the API: Odoo
-        # answers so while it runs without its database (PostgreSQL restarting).
-        if status == 429 or status >= 500 or (status == 404 and code is None):
+        if _is_transient(status, code):
             retry_after = _retry_after(response.headers.get("Retry-After"))
             raise _Transient(f"HTTP {status}: {message}", retry_after, status, code)
         if status != 200:
@@ -253,6 +308,24 @@ class UsageClient:
             return min(retry_after, self.max_retry_after) + self._random.uniform(0, 1)
         step = min(self.backoff_max, self.backoff_base * 2**attempt)
         return step / 2 + self._random.uniform(0, step / 2)
+
+
+class ApiError(Exception):
+    """A read the API answered with an error (``status``, ``code``), or could not answer."""
+
+    def __init__(self, message, status=None, code=None):
+        super().__init__(message)
+        self.message, self.status, self.code = message, status, code
+
+
+def _is_transient(status, code):
+    """429, 5xx, and a 404 that is not the API's own JSON error: Odoo answers so
+    while it runs without its database (PostgreSQL restarting)."""
+    return status == 429 or status >= 500 or (status == 404 and code is None)
+
+
+def _tenant_path(tenant):
+    return f"/usage_billing/v1/tenants/{quote(str(tenant), safe='')}"
 
 
 def _chunks(iterable, size):
@@ -343,131 +416,6 @@ def _add_counts(summary, payload):
             )
 
 
-# ---------------------------------------------------------------------- input
-
-
-class InputError(ValueError):
-    """A line of the input file cannot be turned into an event."""
-
-
-def _floats(value):
-    if isinstance(value, Decimal):
-        number = float(value)
-        if number in (float("inf"), float("-inf")):
-            raise InputError(f"the number {value} is beyond the range of a double")
-        return number
-    if isinstance(value, dict):
-        return {key: _floats(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_floats(item) for item in value]
-    return value
-
-
-def _exact_quantity(event):
-    """Keep the quantity exactly as written: ``0.1`` must not become ``0.1000000000000000055``.
-
-    The line is parsed with ``parse_float=Decimal`` and the quantity sent as a
-    decimal string (the API accepts those); other numbers become plain floats
-    again, which is how the server stores properties anyway.
-    """
-    return {
-        key: (str(value) if key == "quantity" and isinstance(value, Decimal) else _floats(value))
-        for key, value in event.items()
-    }
-
-
-def read_jsonl(stream, name="<stdin>"):
-    """One JSON object per line; blank lines are skipped."""
-    for number, line in enumerate(stream, 1):
-        if not line.strip():
-            continue
-        try:
-            event = decode(line)
-        except UntrustedJsonError as exc:
-            raise InputError(f"{name}:{number}: not valid JSON: {exc.message}") from None
-        if not isinstance(event, dict):
-            raise InputError(f"{name}:{number}: each line must be a JSON object")
-        try:
-            yield _exact_quantity(event)
-        except InputError as exc:
-            raise InputError(f"{name}:{number}: {exc}") from None
-
-
-def read_csv(stream, name="<stdin>"):
-    """Header ``event_id,tenant,metric,quantity,timestamp[,properties]``.
-
-    The quantity is sent as written (a decimal string, which the API accepts
-    and keeps exact); ``properties`` is JSON text, empty meaning none.
-    """
-    reader = csv.DictReader(stream)
-    # A byte-order mark survives on standard input; spaces after commas are common.
-    header = [column.lstrip("\ufeff").strip() for column in reader.fieldnames or []]
-    reader.fieldnames = header
-    missing = [column for column in CSV_REQUIRED if column not in header]
-    unknown = [column for column in header if column not in CSV_COLUMNS]
-    if missing or unknown:
-        problems = []
-        if missing:
-            problems.append("missing column(s) " + ", ".join(missing))
-        if unknown:
-            problems.append("unknown column(s) " + ", ".join(unknown))
-        raise InputError(f"{name}: header: {'; '.join(problems)}")
-    for row in reader:
-        number = reader.line_num
-        if None in row:
-            raise InputError(f"{name}:{number}: more fields than header columns")
-        if not any(row.values()):
-            continue
-        event = {column: row[column] for column in CSV_REQUIRED}
-        text = (row.get("properties") or "").strip()
-        if text:
-            try:
-                properties = _floats(decode(text))
-            except UntrustedJsonError as exc:
-                raise InputError(
-                    f"{name}:{number}: properties is not JSON: {exc.message}"
-                ) from None
-            except InputError as exc:
-                raise InputError(f"{name}:{number}: properties: {exc}") from None
-            if not isinstance(properties, dict):
-                raise InputError(f"{name}:{number}: properties must be a JSON object")
-            event["properties"] = properties
-        yield event
-
-
-def detect_format(path, given=None):
-    if given:
-        return given
-    suffix = Path(path).suffix.lower()
-    if suffix == ".csv":
-        return "csv"
-    if suffix in (".jsonl", ".ndjson"):
-        return "jsonl"
-    raise InputError(f"{path}: cannot tell the format from the extension; use --format")
-
-
-def sniff(stream, given=None):
-    """Format of a stream without a name (stdin): a JSON line starts with ``{``.
-
-    Returns the format and an iterator over every line, the peeked ones included.
-    """
-    peeked = []
-    for line in stream:
-        peeked.append(line)
-        if line.strip():
-            break
-    lines = itertools.chain(peeked, stream)
-    if given:
-        return given, lines
-    first = peeked[-1].lstrip("\ufeff").lstrip() if peeked else ""
-    return ("jsonl" if first.startswith("{") else "csv"), lines
-
-
-def read_events(stream, fmt, name):
-    reader = read_csv if fmt == "csv" else read_jsonl
-    return reader(stream, name)
-
-
 # ------------------------------------------------------------------------ CLI
 
 
@@ -491,8 +439,31 @@ def build_parser():
         choices=("jsonl", "csv"),
         help="default: from the extension (.jsonl, .ndjson, .csv), or the content for stdin",
     )
-    parser.add_argument("file", help="events file, '-' for standard input")
+    reads = parser.add_mutually_exclusive_group()
+    reads.add_argument("--usage", metavar="TENANT", help="print TENANT's usage so far (JSON)")
+    reads.add_argument("--entitlements", metavar="TENANT", help="print what TENANT may use")
+    reads.add_argument("--invoices", metavar="TENANT", help="print a page of TENANT's invoices")
+    parser.add_argument("--period", help="with --usage: current, previous or an RFC 3339 instant")
+    parser.add_argument("--limit", type=int, help="with --invoices: invoices per page")
+    parser.add_argument("--starting-after", help="with --invoices: the last number seen")
+    parser.add_argument("file", nargs="?", help="events file to send, '-' for standard input")
     return parser
+
+
+def _read_command(client, args, stdout, stderr):
+    """``--usage``/``--entitlements``/``--invoices``: print the answer; 0, or 1 on an error."""
+    try:
+        if args.usage:
+            answer = client.usage(args.usage, args.period)
+        elif args.entitlements:
+            answer = client.entitlements(args.entitlements)
+        else:
+            answer = client.invoices(args.invoices, args.limit, args.starting_after)
+    except ApiError as exc:
+        print(f"error: {exc.code or ''} {exc.message}".strip(), file=stderr)
+        return 1
+    print(json.dumps(answer, indent=2, ensure_ascii=False), file=stdout)
+    return 0
 
 
 def main(argv=None, *, session=None, sleep=time.sleep, stdin=None, stdout=None, stderr=None):
@@ -508,6 +479,13 @@ def main(argv=None, *, session=None, sleep=time.sleep, stdin=None, stdout=None, 
     if args.batch_size < 1:
         print("error: --batch-size must be at least 1", file=stderr)
         return 2
+    reading = args.usage or args.entitlements or args.invoices
+    if bool(reading) == bool(args.file):
+        print(
+            "error: give an events file to send, or one of --usage, --entitlements, --invoices",
+            file=stderr,
+        )
+        return 2
     client = UsageClient(
         args.url,
         args.key,
@@ -517,6 +495,8 @@ def main(argv=None, *, session=None, sleep=time.sleep, stdin=None, stdout=None, 
         session=session,
         sleep=sleep,
     )
+    if reading:
+        return _read_command(client, args, stdout, stderr)
     try:
         if args.file == "-":
             fmt, lines = sniff(stdin, args.format)

@@ -21,3 +21,13 @@ class RateLimitExceeded(Exception):
         )
         self.limit = limit
         self.retry_after = retry_after
+
+
+class ReadApiError(UserError):
+    """A read the API answers with an error: HTTP ``status`` and ``code``."""
+
+    def __init__(self, status, code, message):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message

@@ -1,1 +1,2 @@
 from . import usage_api
+from . import read_api

@@ -5,9 +5,7 @@ carries the request id in ``X-Request-Id``.
 """
 
 import logging
-import re
 import time
-import uuid
 
 import psycopg2
 
@@ -16,23 +14,14 @@ from odoo.http import request
 
 from ..core.openapi import openapi_document
 from ..core.payload import BatchError, parse_body
-from ..core.signing import SignatureError
 from ..exceptions import RateLimitExceeded
 from ..utils.params import get_int_param
+from .signed_api import API, ApiError, SignedApi
 
 _logger = logging.getLogger(__name__)
 
-API = "/usage_billing/v1"
-REQUEST_ID_RE = re.compile(r"^[\x21-\x7e]{1,128}$")
 
-
-class ApiError(Exception):
-    def __init__(self, status, code, message, headers=None):
-        super().__init__(message)
-        self.status, self.code, self.message, self.headers = status, code, message, headers or {}
-
-
-class UsageApiController(http.Controller):
+class UsageApiController(SignedApi, http.Controller):
     @http.route(
         f"{API}/events", type="http", auth="none", methods=["POST"], csrf=False, readonly=False
     )
@@ -97,10 +86,6 @@ class UsageApiController(http.Controller):
         payload = {"request_id": request_id, **counts, "results": results}
         return request.make_json_response(payload, headers={"X-Request-Id": request_id})
 
-    def _request_id(self):
-        sent = request.httprequest.headers.get("X-Request-Id", "")
-        return sent if REQUEST_ID_RE.match(sent) else str(uuid.uuid4())
-
     def _read_body(self):
         httprequest = request.httprequest
         mimetype = httprequest.mimetype
@@ -114,21 +99,9 @@ class UsageApiController(http.Controller):
             raise ApiError(413, "payload_too_large", f"Body is larger than {limit} bytes.")
         return body
 
-    def _authenticate(self, body):
-        headers = request.httprequest.headers
-        tolerance = get_int_param(request.env, "signature_tolerance")
-        try:
-            return request.env["usage.api.key"]._authenticate(
-                headers.get("X-Usage-Key"), headers.get("X-Usage-Signature"), body, tolerance
-            )
-        except SignatureError as exc:
-            raise ApiError(401, exc.code, exc.message) from None
-
     def _error(self, log, started, error):
         self._log(log, started, error.status, error_code=error.code, errors=[error.message])
-        body = {"error": {"code": error.code, "message": error.message}}
-        headers = {"X-Request-Id": log["request_id"], **error.headers}
-        return request.make_json_response(body, headers=headers, status=error.status)
+        return self._json_error(error, log["request_id"])
 
     def _log(self, log, started, status, counts=None, error_code=None, errors=None):
         counts = counts or {}

@@ -2,6 +2,7 @@
 
 import copy
 
+from . import openapi_read
 from .lifecycle_payload import MAX_SEATS
 from .payload import MAX_PROPERTIES_BYTES, MAX_PROPERTIES_DEPTH
 
@@ -215,6 +216,7 @@ DOCUMENT = {
                 "responses": {"200": {"description": "OpenAPI 3.1 document"}},
             }
         },
+        **openapi_read.PATHS,
     },
     "components": {
         "schemas": {
@@ -228,6 +230,7 @@ DOCUMENT = {
                 "required": ["status"],
                 "properties": {"status": {"const": "ok"}},
             },
+            **openapi_read.SCHEMAS,
         }
     },
 }

@@ -25,3 +25,4 @@ from . import account_move_line
 from . import usage_event_compaction
 from . import usage_reconciliation
 from . import usage_billing_demo
+from . import usage_tenant_api

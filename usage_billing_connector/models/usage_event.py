@@ -8,39 +8,10 @@ from ..core.ingestion import finish_batch, plan_batch
 from ..core.payload import UsageEvent as ParsedUsageEvent
 from ..core.payload import parse_events
 from ..core.quarantine import REASONS, ClassifyContext, TenantInfo, classify
-from ..utils import event_store
+from ..utils import event_store, usage_rollup
+from ..utils.ingest_sql import INSERT_EVENTS_SQL
 
 QUANTITY_DIGITS = (28, 9)
-
-# One statement per batch: the keys first (their primary key decides what is new,
-# see utils/event_store.py), then only the events whose key was inserted.
-INSERT_EVENTS_SQL = """
-WITH e AS (
-    SELECT * FROM unnest(
-        %(event_ids)s::varchar[], %(tenant_ids)s::int[], %(tenant_refs)s::varchar[],
-        %(metric_ids)s::int[], %(metric_codes)s::varchar[], %(quantities)s::numeric[],
-        %(occurred_ats)s::timestamp[], %(properties)s::jsonb[], %(states)s::varchar[],
-        %(reasons)s::varchar[], %(hashes)s::varchar[])
-      AS e(event_id, tenant_id, tenant_ref, metric_id, metric_code, quantity, occurred_at,
-           properties, state, reason, payload_hash)
-), keys AS (
-    INSERT INTO usage_event_key (company_id, event_id, payload_hash)
-    SELECT %(company_id)s, e.event_id, e.payload_hash FROM e
-    ON CONFLICT (company_id, event_id) DO NOTHING
-    RETURNING event_id
-)
-INSERT INTO usage_event_data (
-    event_id, company_id, api_key_id, request_id, tenant_id, tenant_ref, metric_id,
-    metric_code, quantity, occurred_at, properties, state, quarantine_reason, accepted_xid,
-    accepted_seq, received_at, create_uid, create_date, write_uid, write_date)
-SELECT e.event_id, %(company_id)s, %(api_key_id)s, %(request_id)s, e.tenant_id, e.tenant_ref,
-       e.metric_id, e.metric_code, e.quantity, e.occurred_at, e.properties, e.state, e.reason,
-       CASE WHEN e.state = 'accepted' THEN pg_current_xact_id() END,
-       CASE WHEN e.state = 'accepted' THEN (SELECT nextval('usage_event_accepted_seq')) END,
-       %(now)s, %(uid)s, %(now)s, %(uid)s, %(now)s
-  FROM e JOIN keys USING (event_id)
-RETURNING event_id
-"""
 
 
 class UsageEvent(models.Model):
@@ -123,6 +94,7 @@ class UsageEvent(models.Model):
             event_store.mark_late_usage(
                 self.env.cr, [row[0] for row in marked], [row[1] for row in marked]
             )
+            usage_rollup.add_events(self.env.cr, self.ids)
 
     @api.depends("quarantine_reason")
     def _compute_quarantine_message(self):
@@ -295,6 +267,12 @@ class UsageEvent(models.Model):
             event_store.month_start(today),
             event_store.add_months(event_store.month_start(today), months_ahead),
         )
+
+    @api.model
+    def _cron_compact_rollups(self):
+        """Hourly: one rollup row per (tenant, metric, hour) of the hours gone by."""
+        now = fields.Datetime.now()
+        usage_rollup.compact(self.env.cr, now.replace(minute=0, second=0, microsecond=0))
 
     @api.model
     def _cron_reprocess_quarantined(self, limit=10000):

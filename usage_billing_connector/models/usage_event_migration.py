@@ -2,7 +2,7 @@ import logging
 
 from odoo import api, fields, models
 
-from ..utils import event_store
+from ..utils import event_store, usage_rollup
 
 _logger = logging.getLogger(__name__)
 
@@ -99,6 +99,7 @@ class UsageEvent(models.Model):
         )
         cr.execute("SELECT setval('usage_event_accepted_seq', %s)", [after_all + 1])
         cr.execute("DROP TABLE usage_event_legacy")
+        usage_rollup.backfill(cr)
         self.env.invalidate_all()
         _logger.info("Usage events: %s row(s) moved into the partitioned store", copied)
         return copied

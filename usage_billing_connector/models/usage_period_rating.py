@@ -68,15 +68,23 @@ class UsagePeriodRating(models.AbstractModel):
     _description = "Rating of Usage Billing Periods"
 
     @api.model
-    def _rate(self, items, snapshot, exclude_statements=()):
-        """``{(subscription id, period start): [(Line, snapshot_from)]}`` for ``items``."""
+    def _rate(self, items, snapshot, exclude_statements=(), use_rollup=False):
+        """``{(subscription id, period start): [(Line, snapshot_from)]}`` for ``items``.
+
+        ``use_rollup`` reads usage from the hourly rollups (the read API: what a
+        statement would say now) instead of the events (billing, which records
+        the snapshot of the events it read).
+        """
         self.env.flush_all()  # everything below reads with SQL
-        usage = _by_window(
-            self.env["usage.event"]._aggregate(
-                [(sub.tenant_id.id, utc.naive(p.start), utc.naive(p.end)) for sub, p, _l in items],
-                states=("accepted",),
-            )
-        )
+        events = self.env["usage.event"]
+        windows = [(sub.tenant_id.id, utc.naive(p.start), utc.naive(p.end)) for sub, p, _l in items]
+        if use_rollup:
+            usage = {
+                (tenant_id, start): events._aggregate_so_far(tenant_id, start, end)
+                for tenant_id, start, end in windows
+            }
+        else:
+            usage = _by_window(events._aggregate(windows, states=("accepted",)))
         late = self._late_periods({sub.tenant_id.id for sub, _p, with_late in items if with_late})
         ahead = self._billed_ahead([sub.id for sub, _p, _l in items], exclude_statements)
         result = {}

@@ -32,10 +32,32 @@ class UsagePlanCharge(models.Model):
     included_quantity = fields.Float(digits=(28, 9), help="Free allowance per period.")
     minimum_amount = fields.Float(digits=PRICE_DIGITS, help="Minimum charged per period.")
     tier_ids = fields.One2many("usage.plan.tier", "charge_id", copy=True)
+    # What the product may let a customer use per period (told by the read API;
+    # usage beyond is still ingested and billed, never dropped).
+    soft_limit = fields.Float(
+        digits=(28, 9), help="Per period: past this, the product should warn (0: none)."
+    )
+    hard_limit = fields.Float(
+        digits=(28, 9), help="Per period: past this, the product should block (0: none)."
+    )
 
     _plan_metric_uniq = models.Constraint(
         "UNIQUE(plan_id, metric_id)", "A plan charges each metric once."
     )
+    _limits_positive = models.Constraint(
+        "CHECK(soft_limit >= 0 AND hard_limit >= 0)", "Limits cannot be negative."
+    )
+
+    @api.constrains("soft_limit", "hard_limit")
+    def _check_limits(self):
+        for charge in self:
+            if charge.soft_limit and charge.hard_limit and charge.soft_limit > charge.hard_limit:
+                raise ValidationError(
+                    self.env._(
+                        "Charge for %s: the soft limit is above the hard limit.",
+                        charge.metric_id.code,
+                    )
+                )
 
     @api.constrains("pricing_model", "unit_price", "package_size", "package_price", "tier_ids")
     def _check_pricing(self):

@@ -18,3 +18,5 @@ from . import test_subscription_history
 from . import test_event_store
 from . import test_event_compaction
 from . import test_api_openapi_fuzz
+from . import test_read_api
+from . import test_usage_rollup

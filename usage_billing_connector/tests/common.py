@@ -90,6 +90,16 @@ class UsageApiCase(UsageFixtures, HttpCase):
         }
         return self.url_open(url or EVENTS_URL, data=raw, headers=sent, method="POST")
 
+    def get(self, target, key_id="key-test", secret=None, timestamp=None, signed=None):
+        """A signed GET of ``target`` (path and query as sent); ``signed``: other bytes to sign."""
+        timestamp = int(time.time()) if timestamp is None else timestamp
+        signed = signed if signed is not None else f"GET {target}".encode()
+        headers = {
+            "X-Usage-Key": key_id,
+            "X-Usage-Signature": signing.sign_header(secret or self.secret, timestamp, signed),
+        }
+        return self.url_open(target, headers=headers)
+
     def post_events(self, events, **kwargs):
         response = self.post({"events": events}, **kwargs)
         return response, response.json()

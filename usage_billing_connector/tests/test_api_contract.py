@@ -39,6 +39,9 @@ class TestApiContract(UsageApiCase):
                 "/usage_billing/v1/subscription_events",
                 "/usage_billing/v1/health",
                 "/usage_billing/v1/openapi.json",
+                "/usage_billing/v1/tenants/{tenant}/usage",
+                "/usage_billing/v1/tenants/{tenant}/entitlements",
+                "/usage_billing/v1/tenants/{tenant}/invoices",
             },
         )
         self.assertEqual(self._spec()["openapi"], "3.1.0")

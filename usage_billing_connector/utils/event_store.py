@@ -25,6 +25,8 @@ from datetime import date
 
 from odoo.tools import SQL
 
+from . import usage_rollup
+
 DATA_TABLE = "usage_event_data"
 KEY_TABLE = "usage_event_key"
 VIEW = "usage_event"
@@ -145,6 +147,7 @@ def exists(cr, relation):
 def ensure_schema(cr, today, months_ahead=3):
     """Create the store (idempotent) and the partitions from this month on."""
     cr.execute(CREATE_SQL)
+    cr.execute(usage_rollup.DDL)
     ensure_partitions(cr, month_start(today), add_months(month_start(today), months_ahead))
 
 

@@ -227,16 +227,13 @@ class UsageClient:
             response = self.session.get(
                 self.base_url + target, headers=headers, timeout=self.timeout
             )
-        except (requests.ConnectionError, requests.Timeout) as exc:
+        except TRANSPORT_ERRORS as exc:
             raise _Transient(f"{type(exc).__name__}: {exc}") from None
-        status = response.status_code
-        code, message = _error_of(response)
-        if _is_transient(status, code):
-            retry_after = _retry_after(response.headers.get("Retry-After"))
-            raise _Transient(f"HTTP {status}: {message}", retry_after, status, code)
-        if status != 200:
-            raise ApiError(f"HTTP {status}: {message}", status, code)
-        return response.json()
+        _raise_for_status(response, ApiError)
+        try:
+            return response.json()
+        except ValueError:
+            raise ApiError("HTTP 200 with a body that is not JSON", status=200) from None
 
     def _send_batch(self, number, batch, summary):
         """One batch with its retries; False when the retries ran out."""
@@ -273,26 +270,15 @@ class UsageClient:
         }
         try:
             response = self.session.post(self.url, data=body, headers=headers, timeout=self.timeout)
-        except (
-            requests.ConnectionError,
-            requests.Timeout,
-            # A connection dropped in the middle of the answer.
-            requests.exceptions.ChunkedEncodingError,
-        ) as exc:
+        except TRANSPORT_ERRORS as exc:
             raise _Transient(f"{type(exc).__name__}: {exc}") from None
-        status = response.status_code
-        code, message = _error_of(response)
-        if _is_transient(status, code):
-            retry_after = _retry_after(response.headers.get("Retry-After"))
-            raise _Transient(f"HTTP {status}: {message}", retry_after, status, code)
-        if status != 200:
-            raise _Permanent(f"HTTP {status}: {message}", status=status, code=code)
+        _raise_for_status(response, _Permanent)
         try:
             payload = response.json()
         except ValueError:
-            raise _Permanent("HTTP 200 with a body that is not JSON", status=status) from None
+            raise _Permanent("HTTP 200 with a body that is not JSON", status=200) from None
         if not isinstance(payload, dict) or "accepted" not in payload:
-            raise _Permanent("HTTP 200 without the expected counts", status=status)
+            raise _Permanent("HTTP 200 without the expected counts", status=200)
         return payload
 
     def _delay(self, attempt, retry_after):
@@ -316,6 +302,25 @@ class ApiError(Exception):
     def __init__(self, message, status=None, code=None):
         super().__init__(message)
         self.message, self.status, self.code = message, status, code
+
+
+#: Worth another attempt: no answer, or one cut in the middle.
+TRANSPORT_ERRORS = (
+    requests.ConnectionError,
+    requests.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+)
+
+
+def _raise_for_status(response, permanent):
+    """Raise ``_Transient`` for what is worth retrying, ``permanent`` for other non-200s."""
+    status = response.status_code
+    code, message = _error_of(response)
+    if _is_transient(status, code):
+        retry_after = _retry_after(response.headers.get("Retry-After"))
+        raise _Transient(f"HTTP {status}: {message}", retry_after, status, code)
+    if status != 200:
+        raise permanent(f"HTTP {status}: {message}", status=status, code=code)
 
 
 def _is_transient(status, code):

@@ -40,6 +40,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import addon_packages
+import odoo_command
 import run_tests
 import usage_client
 
@@ -208,7 +209,7 @@ def time_raw(cr, tenant_id, start, end, count):
 
 
 def start_server(config, db):
-    cmd = [sys.executable, "-m", "odoo", "server", "-c", str(config), "-d", db]
+    cmd = [*odoo_command.odoo_command(), "server", "-c", str(config), "-d", db]
     cmd += ["--workers=2", f"--http-port={PORT}", f"--gevent-port={PORT + 1}"]
     cmd += ["--max-cron-threads=0", "--log-level=warn"]
     server = subprocess.Popen(cmd)

@@ -11,12 +11,7 @@ from decimal import Decimal
 import pytest
 
 from usage_billing_connector.core import periods
-from usage_billing_connector.core.pricing import (
-    Charge,
-    Tier,
-    rate,
-    round_amount,
-)
+from usage_billing_connector.core.pricing import Charge, Tier, rate, round_amount
 
 D = Decimal
 

@@ -7,11 +7,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from usage_billing_connector.core import pricing
-from usage_billing_connector.core.pricing import (
-    Charge,
-    Tier,
-    rate,
-)
+from usage_billing_connector.core.pricing import Charge, Tier, rate
 
 D = Decimal
 

@@ -4,13 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from usage_billing_connector.core.pricing import (
-    Charge,
-    PricingError,
-    prorate,
-    rate,
-    round_amount,
-)
+from usage_billing_connector.core.pricing import Charge, PricingError, prorate, rate, round_amount
 
 D = Decimal
 

@@ -5,13 +5,7 @@ from decimal import Decimal
 import pytest
 
 from usage_billing_connector.core import pricing
-from usage_billing_connector.core.pricing import (
-    Charge,
-    PricingError,
-    Tier,
-    TierLine,
-    rate,
-)
+from usage_billing_connector.core.pricing import Charge, PricingError, Tier, TierLine, rate
 
 D = Decimal
 

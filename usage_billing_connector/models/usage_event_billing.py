@@ -28,7 +28,7 @@ SELECT l.id
 class UsageEvent(models.Model):
     """What billing says about usage events (derived, never written) and the closed-period rules."""
 
-    _inherit = "usage.event"
+    _inherit = "usage.event"  # pylint: disable=consider-merging-classes-inherited
 
     statement_line_id = fields.Many2one(
         "usage.statement.line", compute="_compute_billing", search="_search_statement_line_id"

@@ -37,6 +37,21 @@ class TestBillingLateUsage(BillingCase):
         self.assertEqual(self.line(february, self.calls).amount, 5.0)
         self.assertEqual(self.january.amount_untaxed, 100.0, "January keeps its figures")
 
+    def test_late_usage_is_priced_with_the_plan_version_its_period_was_billed_with(self):
+        # February is rated with a dearer version 2; January was billed with version 1.
+        self.plan.action_new_version()
+        version_2 = self.subscription.plan_id
+        self.assertNotEqual(version_2, self.plan)
+        calls_charge = version_2.charge_ids.filtered(lambda c: c.metric_id == self.calls)
+        calls_charge.tier_ids[0].unit_price = 2
+        self.usage(self.calls, 40, when="2026-01-20 00:00:00")
+        (february,) = self.close(self.subscription, "2026-03-01 00:00:01")
+        late_calls = self.line(february, self.calls, kind="late_usage")
+        # Version 1: 100 × 1.0 + 20 × 0.5 = 110, 80 billed (version 2 would say 210 - 80).
+        self.assertEqual(late_calls.amount, 30.0)
+        self.assertEqual(late_calls.plan_id, self.plan)
+        self.assertEqual(self.line(february, self.calls).plan_id, version_2)
+
     def test_late_usage_policy_quarantine(self):
         self.env["ir.config_parameter"].set_param("usage_billing.late_usage_policy", "quarantine")
         key = self.env["usage.api.key"].create(

@@ -5,28 +5,15 @@ from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from .billing_common import BillingCase
+from .test_billing_late_usage import JanuaryBilledCase
 
 
 @tagged("post_install", "-at_install")
-class TestStatementCorrection(BillingCase):
+class TestStatementCorrection(JanuaryBilledCase):
     """Re-rating an invoiced period: a statement of the difference, invoiced or credited."""
 
     def setUp(self):
         super().setUp()
-        tiers = self.tiers((100, 1.0), (None, 0.5))
-        self.plan = self._plan(
-            "disputed",
-            [
-                {"metric_id": self.calls.id, "pricing_model": "graduated", "tier_ids": tiers},
-                {"metric_id": self.storage.id, "unit_price": 2.0},
-            ],
-        )
-        self.subscription = self.subscribe(self.plan)
-        self.usage(self.calls, 80)
-        self.usage(self.storage, 10)
-        (self.january,) = self.close(self.subscription)
-        self.january.action_approve()
         self.invoice = self.january.invoice_id
         self.invoice.action_post()
         self.assertEqual(self.invoice.amount_untaxed, 100.0)  # 80 calls + 10 GB × 2
@@ -87,19 +74,7 @@ class TestStatementCorrection(BillingCase):
         self.assertEqual(correction.event_count, 0)
 
     def test_held_late_usage_is_released_into_a_supplementary_invoice(self):
-        self.env["ir.config_parameter"].set_param("usage_billing.late_usage_policy", "quarantine")
-        key = self.env["usage.api.key"].create(
-            {"name": "k", "key_id": "corr-key", "company_id": self.company.id}
-        )
-        raw = {
-            "event_id": "held-1",
-            "tenant": "t1",
-            "metric": "calls",
-            "quantity": 40,
-            "timestamp": "2026-01-20T00:00:00Z",
-        }
-        results, _counts = self.env["usage.event"]._ingest_batch(key, [raw], "req")
-        self.assertEqual(results[0]["error"]["code"], "period_invoiced")
+        self.hold_late_calls("held-1")
         wizard = (
             self.env["usage.statement.correction.wizard"]
             .with_context(default_statement_id=self.january.id)

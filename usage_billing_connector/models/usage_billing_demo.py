@@ -66,7 +66,8 @@ class UsageBillingDemo(models.AbstractModel):
         for name, overdue_days in COLLECTIONS.items():
             statements[name].action_approve()
             invoice = statements[name].invoice_id
-            invoice.invoice_date = today - timedelta(days=overdue_days)
+            dated = today - timedelta(days=overdue_days)
+            invoice.write({"invoice_date": dated, "invoice_date_due": dated})
             invoice.action_post()
         self.env["usage.dunning"]._run(today)
 

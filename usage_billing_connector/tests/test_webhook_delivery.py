@@ -1,5 +1,6 @@
+from odoo import Command
 from odoo.exceptions import ValidationError
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 
 from .collection_common import SECRET, CollectionCase
 
@@ -77,3 +78,21 @@ class TestWebhookDelivery(CollectionCase):
             self.endpoint.secret = SECRET
         self.assertEqual(delivery.state, "dead", "401 is not retried")
         self.assertEqual(self.receiver.refused, [(401, None)])
+
+    def test_endpoints_deliveries_and_dunning_policies_are_company_owned(self):
+        other = self.setup_other_company(name="Other usage company")["company"]
+        user = new_test_user(
+            self.env,
+            login="usage-other-company",
+            groups="base.group_user,usage_billing_connector.group_usage_billing_manager",
+            company_id=other.id,
+            company_ids=[Command.set(other.ids)],
+        )
+        with self.trap_jobs():
+            self.emit()
+        env = self.env(user=user, context={"allowed_company_ids": other.ids})
+        self.assertFalse(env["usage.webhook.endpoint"].search([]))
+        self.assertFalse(env["usage.webhook.delivery"].search([]))
+        steps = env["usage.dunning.step"].search([])
+        self.assertEqual(steps.company_id, other, "a new company gets the default policy")
+        self.assertEqual([(s.trigger, s.days, s.action) for s in steps][-1], ("due", 14, "suspend"))

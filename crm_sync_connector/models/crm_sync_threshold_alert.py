@@ -1,4 +1,6 @@
 from odoo import api, fields, models
+from odoo.addons.usage_billing_connector.core import utc
+from odoo.addons.usage_billing_connector.core.webhook_events import rfc3339
 
 from ..core.thresholds import alert_text, parse_thresholds, reached_thresholds
 
@@ -94,7 +96,47 @@ class CrmSyncThresholdAlert(models.Model):
         fired = self.browse([row[0] for row in self.env.cr.fetchall()])
         for alert in fired:
             alert.message_id = alert._enqueue_message()
+        fired._first_of_their_kind()._notify_product()
         return len(fired)
+
+    def _first_of_their_kind(self):
+        """The alerts that are the first fire of their threshold (whatever the backend)."""
+        self.env.cr.execute(
+            """
+            SELECT a.id FROM crm_sync_threshold_alert a
+             WHERE a.id = ANY(%s)
+               AND NOT EXISTS (
+                   SELECT 1 FROM crm_sync_threshold_alert b
+                    WHERE b.tenant_id = a.tenant_id AND b.metric_id = a.metric_id
+                      AND b.period_start = a.period_start AND b.threshold = a.threshold
+                      AND b.id < a.id)
+            """,
+            [self.ids],
+        )
+        return self.browse([row[0] for row in self.env.cr.fetchall()])
+
+    def _notify_product(self):
+        """``usage.threshold_crossed`` to the product's webhook endpoints, once per threshold."""
+        for alert in self:
+            subscription = alert.tenant_id._crm_subscriptions().get(alert.tenant_id)
+            period_end = (
+                subscription._period_containing(utc.aware(alert.period_start)).end
+                if subscription
+                else None
+            )
+            alert.tenant_id._usage_notify(
+                "usage.threshold_crossed",
+                {
+                    "metric": alert.metric_id.code,
+                    "threshold": alert.threshold,
+                    "used": alert.used,
+                    "included": alert.included,
+                    "period": {
+                        "start": rfc3339(alert.period_start),
+                        "end": rfc3339(period_end) if period_end else None,
+                    },
+                },
+            )
 
     def _enqueue_message(self):
         self.ensure_one()

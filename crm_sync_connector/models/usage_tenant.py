@@ -2,6 +2,7 @@ from odoo import fields, models
 from odoo.tools import SQL, float_round
 
 from ..core.account_status import build_account_status
+from ..core.collection_alerts import collection_alert
 
 #: The newest posted customer invoice of each (commercial partner, company).
 LAST_INVOICES_SQL = """
@@ -134,3 +135,18 @@ class UsageTenant(models.Model):
             .sudo()
             ._enqueue(backends, self.sudo(), kind, payload, dedup_key)
         )
+
+    def _usage_dispatch(self, event):
+        """Product events that need someone to act also raise a CRM alert."""
+        deliveries = super()._usage_dispatch(event)
+        text = collection_alert(event["type"], self.external_id, event["data"])
+        if text:
+            payload = {
+                "type": event["type"],
+                "event_id": event["id"],
+                "subject": text[0],
+                "body": text[1],
+                "data": event["data"],
+            }
+            self._crm_sync_notify("alert", payload, dedup_key=event["id"])
+        return deliveries

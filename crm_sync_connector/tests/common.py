@@ -8,16 +8,14 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from odoo import fields
-from odoo.addons.queue_job.exception import RetryableJobError
-from odoo.addons.queue_job.tests.common import trap_jobs
-from odoo.addons.usage_billing_connector.tests.common import UsageFixtures
+from odoo.addons.usage_billing_connector.tests.common import OutboxJobs, UsageFixtures
 from odoo.tests import HttpCase
 from odoo.tests.common import _super_send
 
 from .fake_crm_server import FakeCrmServer
 
 
-class CrmSyncCase(UsageFixtures, HttpCase):
+class CrmSyncCase(OutboxJobs, UsageFixtures, HttpCase):
     """HttpCase: delivery jobs log failed attempts through a second cursor, which
     only shares the test transaction in HTTP test mode."""
 
@@ -149,36 +147,3 @@ class CrmSyncCase(UsageFixtures, HttpCase):
                 when,
             ],
         )
-
-    # ------------------------------------------------------------------ jobs
-
-    def run_jobs(self, trap):
-        """Perform the trapped jobs; return those that asked to be retried."""
-        jobs, trap.enqueued_jobs = trap.enqueued_jobs, []
-        retried = []
-        for job in jobs:
-            try:
-                job.perform()
-            except RetryableJobError:
-                retried.append(job)
-        self.env.invalidate_all()
-        return retried
-
-    def run_until_settled(self, trap, limit=20):
-        """Perform trapped jobs and their retries until none is left."""
-        pending = self.run_jobs(trap)
-        rounds = 0
-        while pending or trap.enqueued_jobs:
-            rounds += 1
-            self.assertLess(rounds, limit, "jobs keep retrying")
-            retried = []
-            for job in pending:
-                try:
-                    job.perform()
-                except RetryableJobError:
-                    retried.append(job)
-            retried += self.run_jobs(trap)
-            pending = retried
-            self.env.invalidate_all()
-
-    trap_jobs = staticmethod(trap_jobs)

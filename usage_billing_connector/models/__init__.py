@@ -27,3 +27,14 @@ from . import usage_event_compaction
 from . import usage_reconciliation
 from . import usage_billing_demo
 from . import usage_tenant_api
+from . import res_company
+from . import usage_webhook_endpoint
+from . import usage_webhook_delivery
+from . import usage_webhook_attempt
+from . import usage_tenant_notify
+from . import usage_subscription_notify
+from . import usage_dunning_step
+from . import usage_dunning_log
+from . import usage_dunning
+from . import account_move
+from . import payment_transaction

@@ -56,6 +56,9 @@ class ResConfigSettings(models.TransientModel):
         default=DEFAULTS["late_usage_policy"],
     )
 
+    usage_post_and_send = fields.Boolean(related="company_id.usage_post_and_send", readonly=False)
+    usage_auto_collect = fields.Boolean(related="company_id.usage_auto_collect", readonly=False)
+
     @api.constrains(*(f"usage_billing_{name}" for name in MINIMUMS))
     def _check_usage_billing_limits(self):
         for settings in self:

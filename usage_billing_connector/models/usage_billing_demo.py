@@ -8,6 +8,10 @@ included) and the real closing, so what the demo shows is what the product does:
   statements: acme's is the documented example (567.00 untaxed), invoiced,
   posted and paid; globex's approved with its draft invoice; initech's waiting
   for approval;
+* collections: umbrella's invoice 4 days overdue, in dunning (a reminder sent,
+  the earlier one skipped); wayne's 16 days overdue, its subscription suspended
+  by dunning (the real dunning run, so the chatter, the dunning log and the
+  subscription history show what the product does);
 * usage of the current month for all three (acme beyond its allowances, so the
   CRM threshold alerts fire), quarantined events with different reasons (an
   unmapped tenant, an unknown metric, a timestamp days ahead), and a late event
@@ -21,6 +25,8 @@ from odoo import api, models
 
 #: The documented example (README, issue): acme's previous month bills 567.00.
 ACME_PREVIOUS = {"api_calls": 250_000, "storage_gb": 120, "active_users": 14}
+#: Tenants of the collections demo and how many days their invoice is overdue.
+COLLECTIONS = {"umbrella": 4, "wayne": 16}
 
 
 class UsageBillingDemo(models.AbstractModel):
@@ -32,7 +38,7 @@ class UsageBillingDemo(models.AbstractModel):
         key = self.env.ref("usage_billing_connector.demo_api_key")
         subs = {
             name: self.env.ref(f"usage_billing_connector.demo_subscription_{name}")
-            for name in ("acme", "globex", "initech")
+            for name in ("acme", "globex", "initech", *COLLECTIONS)
         }
         now = datetime.now(timezone.utc).replace(microsecond=0)
         previous = subs["acme"]._due_periods(now)[0]
@@ -52,7 +58,18 @@ class UsageBillingDemo(models.AbstractModel):
         self.env["account.payment.register"].with_context(
             active_model="account.move", active_ids=invoice.ids
         ).create({})._create_payments()
+        self._collections(statements, now.date())
         return statements
+
+    def _collections(self, statements, today):
+        """Unpaid invoices dated back so that the dunning run finds them overdue."""
+        for name, overdue_days in COLLECTIONS.items():
+            statements[name].action_approve()
+            invoice = statements[name].invoice_id
+            dated = today - timedelta(days=overdue_days)
+            invoice.write({"invoice_date": dated, "invoice_date_due": dated})
+            invoice.action_post()
+        self.env["usage.dunning"]._run(today)
 
     def _ingest(self, key, events):
         # sudo: as the ingestion endpoint does, in the key's company.
@@ -112,6 +129,8 @@ def _previous_month(rng, period):
         _usage(rng, "demo-acme-prev", "acme", start, end, *acme)
         + _usage(rng, "demo-globex-prev", "globex", start, end, 40_000, 8, 6, 300)
         + _usage(rng, "demo-initech-prev", "initech", start, end, 180_000, 64, 16, 400)
+        + _usage(rng, "demo-umbrella-prev", "umbrella", start, end, 20_000, 4, 3, 100)
+        + _usage(rng, "demo-wayne-prev", "wayne", start, end, 60_000, 10, 5, 100)
     )
 
 

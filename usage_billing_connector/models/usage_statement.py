@@ -108,6 +108,7 @@ class UsageStatement(models.Model):
             raise UserError(self.env._("Only statements to approve can be approved."))
         pending.write({"state": "approved"})
         pending._create_invoices()
+        pending.invoice_id._usage_post_and_send()  # when the company posts and sends on approval
         return True
 
     def action_reject(self):

@@ -1,11 +1,48 @@
 import json
 import time
 
+from odoo.addons.queue_job.exception import RetryableJobError
+from odoo.addons.queue_job.tests.common import trap_jobs
 from odoo.tests import HttpCase
 
 from ..core import signing
 
 EVENTS_URL = "/usage_billing/v1/events"
+
+
+class OutboxJobs:
+    """Run the queue_job jobs trapped by ``trap_jobs``, retries included (outbox tests)."""
+
+    def run_jobs(self, trap):
+        """Perform the trapped jobs; return those that asked to be retried."""
+        jobs, trap.enqueued_jobs = trap.enqueued_jobs, []
+        retried = []
+        for job in jobs:
+            try:
+                job.perform()
+            except RetryableJobError:
+                retried.append(job)
+        self.env.invalidate_all()
+        return retried
+
+    def run_until_settled(self, trap, limit=20):
+        """Perform trapped jobs and their retries until none is left."""
+        pending = self.run_jobs(trap)
+        rounds = 0
+        while pending or trap.enqueued_jobs:
+            rounds += 1
+            self.assertLess(rounds, limit, "jobs keep retrying")
+            retried = []
+            for job in pending:
+                try:
+                    job.perform()
+                except RetryableJobError:
+                    retried.append(job)
+            retried += self.run_jobs(trap)
+            pending = retried
+            self.env.invalidate_all()
+
+    trap_jobs = staticmethod(trap_jobs)
 
 
 class UsageFixtures:

@@ -53,3 +53,17 @@ class TestDemoContract(TransactionCase):
         self.assertTrue(rows)
         self.assertEqual(set(rows.mapped("quantity_variance")), {0.0})
         self.assertEqual(set(rows.mapped("amount_variance")), {0.0})
+
+    def test_collections_one_invoice_in_dunning_one_tenant_suspended(self):
+        umbrella = self._statement("umbrella").invoice_id
+        self.assertRecordValues(umbrella, [{"state": "posted", "payment_state": "not_paid"}])
+        self.assertEqual(
+            sorted((log.action, log.result) for log in umbrella.usage_dunning_log_ids),
+            [("overdue", "done"), ("reminder", "done"), ("reminder", "skipped")],
+        )
+        wayne = self._statement("wayne")
+        self.assertIn("suspend", wayne.invoice_id.usage_dunning_log_ids.mapped("action"))
+        self.assertEqual(wayne.subscription_id.state, "suspended")
+        self.assertEqual(
+            wayne.subscription_id.change_ids.mapped("change_type"), ["activated", "suspended"]
+        )

@@ -172,13 +172,13 @@ class UsagePeriodClosing(models.AbstractModel):
             return self.env["usage.statement"]
         statement_model = self.env["usage.statement"]
         by_sub = {sub.id: sub for sub, _period, _late in items}
+        names = self._statement_names(len(items))
         rows = []
-        for sub, period, _late in items:
+        for (sub, period, _late), name in zip(items, names, strict=True):
             lines = rated[(sub.id, utc.naive(period.start))]
             rows.append(
                 {
-                    # sudo'ed env: the sequence is technical.
-                    "name": self.env["ir.sequence"].next_by_code("usage.statement") or "/",
+                    "name": name,
                     "subscription_id": sub.id,
                     "tenant_id": sub.tenant_id.id,
                     "partner_id": sub.tenant_id.partner_id.id,
@@ -206,6 +206,27 @@ class UsagePeriodClosing(models.AbstractModel):
             snapshot,
         )
         return statements
+
+    def _statement_names(self, count):
+        """``count`` statement numbers, as ``next_by_code`` draws them, in one query."""
+        # sudo'ed env: the sequence is technical.
+        sequence = self.env["ir.sequence"].search(
+            [("code", "=", "usage.statement"), ("company_id", "in", [self.env.company.id, False])],
+            order="company_id",
+            limit=1,
+        )
+        if not sequence:
+            return ["/"] * count
+        if sequence.implementation != "standard" or sequence.use_date_range:
+            return [sequence._next() for _n in range(count)]
+        self.env.cr.execute(
+            "SELECT nextval(%s) FROM generate_series(1, %s) ORDER BY 1",
+            [f"ir_sequence_{sequence.id:03d}", count],
+        )
+        prefix, suffix = sequence._get_prefix_suffix()  # get_next_char, interpolated once
+        return [
+            f"{prefix}{number:0{sequence.padding}d}{suffix}" for (number,) in self.env.cr.fetchall()
+        ]
 
     def _write_lines(self, rated_statements, snapshot):
         """``{statement id: (subscription, [(Line, snapshot_from)])}`` -> one INSERT."""

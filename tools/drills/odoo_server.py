@@ -5,6 +5,7 @@ Only loopback: the server listens on the configuration's ``http_interface``
 """
 
 import contextlib
+import getpass
 import json
 import os
 import shutil
@@ -19,13 +20,21 @@ import psycopg2
 import requests
 
 ODOO_BIN = os.environ.get("ODOO_BIN", "/opt/odoo19/odoo-bin")
+# ``python -m odoo`` where there is no such file (Odoo installed as a package).
+ODOO_COMMAND = (
+    [sys.executable, ODOO_BIN] if Path(ODOO_BIN).exists() else [sys.executable, "-m", "odoo"]
+)
 HEALTH = "/usage_billing/v1/health"
 RESULT_MARK = "DRILL-RESULT "
 
 
 def pg_dsn(db, port):
     return psycopg2.extensions.make_dsn(
-        dbname=db, host=os.environ.get("PGHOST", "127.0.0.1"), port=port, user="root"
+        dbname=db,
+        host=os.environ.get("PGHOST", "127.0.0.1"),
+        port=port,
+        user=os.environ.get("PGUSER", getpass.getuser()),
+        password=os.environ.get("PGPASSWORD") or None,
     )
 
 
@@ -44,9 +53,25 @@ def query(dsn, sql, params=None):
 class OdooServer:
     """``odoo-bin server`` with ``--workers`` (HTTP), one cron worker and queue_job's runner."""
 
-    def __init__(self, conf, db, http_port, *, pg_port, data_dir, workers=2, log=None):
+    def __init__(
+        self,
+        conf,
+        db,
+        http_port,
+        *,
+        pg_port,
+        data_dir,
+        workers=2,
+        log=None,
+        job_runner=True,
+        cron_threads=1,
+        env=None,
+    ):
         self.conf, self.db, self.http_port, self.pg_port = conf, db, http_port, pg_port
         self.data_dir, self.workers = Path(data_dir), workers
+        # queue_job's runner runs where queue_job is loaded server-wide: one node only.
+        self.load = "base,rpc,web,queue_job" if job_runner else "base,rpc,web"
+        self.cron_threads, self.env = cron_threads, env
         self.log = Path(log or f"/tmp/odoo-drill-{db}.log")
         self.url = f"http://127.0.0.1:{http_port}"
         self.dsn = pg_dsn(db, pg_port)
@@ -84,14 +109,15 @@ class OdooServer:
 
     def _launch(self):
         command = [
-            sys.executable, ODOO_BIN, "server", "-c", self.conf, "-d", self.db,
-            f"--workers={self.workers}", "--max-cron-threads=1",
-            "--load=base,rpc,web,queue_job", f"--http-port={self.http_port}",
+            *ODOO_COMMAND, "server", "-c", self.conf, "-d", self.db,
+            f"--workers={self.workers}", f"--max-cron-threads={self.cron_threads}",
+            f"--load={self.load}", f"--http-port={self.http_port}",
             f"--gevent-port={self.http_port + 1}", f"--logfile={self.log}",
         ]  # fmt: skip
         # Tracebacks of a start that fails before logging is set up go next to the log.
         with open(f"{self.log}.stderr", "ab") as stderr:
-            self.process = subprocess.Popen(command, start_new_session=True, stderr=stderr)
+            env = {**os.environ, **(self.env or {})}
+            self.process = subprocess.Popen(command, start_new_session=True, stderr=stderr, env=env)
 
     def _supervise(self):
         """Start Odoo again when it exits by itself, as ``restart: unless-stopped`` would."""
@@ -181,7 +207,7 @@ class OdooServer:
             f"def report(value):\n    print({RESULT_MARK!r} + _json.dumps(value, default=str))\n"
         )
         done = subprocess.run(
-            [sys.executable, ODOO_BIN, "shell", "-c", self.conf, "-d", self.db, "--no-http",
+            [*ODOO_COMMAND, "shell", "-c", self.conf, "-d", self.db, "--no-http",
              "--log-level=warn"],
             input=prelude + code,
             capture_output=True,

@@ -264,6 +264,9 @@ def run(options):
         env={"ODOO_QUEUE_JOB_PORT": str(port_a), "ODOO_QUEUE_JOB_CHANNELS": "root:4"},
         **common,
     )  # fmt: skip
+    for node in (node_a, node_b):  # the logs tell about this run only
+        for log in (node.log, Path(f"{node.log}.stderr")):
+            log.unlink(missing_ok=True)
     if options.template:
         node_a.recreate_database(options.template)
     journal = Path(tempfile.mkdtemp(prefix="two-nodes-")) / "crm.jsonl"

@@ -204,6 +204,7 @@ class UsagePeriodClosing(models.AbstractModel):
                 for statement_id, sub_id, start in inserted
             },
             snapshot,
+            amounts_written=True,
         )
         return statements
 
@@ -223,13 +224,17 @@ class UsagePeriodClosing(models.AbstractModel):
             "SELECT nextval(%s) FROM generate_series(1, %s) ORDER BY 1",
             [f"ir_sequence_{sequence.id:03d}", count],
         )
-        prefix, suffix = sequence._get_prefix_suffix()  # get_next_char, interpolated once
-        return [
-            f"{prefix}{number:0{sequence.padding}d}{suffix}" for (number,) in self.env.cr.fetchall()
-        ]
+        numbers = [number for (number,) in self.env.cr.fetchall()]
+        # As get_next_char, interpolated once (after the fetch: it may read the sequence).
+        prefix, suffix = sequence._get_prefix_suffix()
+        return [f"{prefix}{number:0{sequence.padding}d}{suffix}" for number in numbers]
 
-    def _write_lines(self, rated_statements, snapshot):
-        """``{statement id: (subscription, [(Line, snapshot_from)])}`` -> one INSERT."""
+    def _write_lines(self, rated_statements, snapshot, amounts_written=False):
+        """``{statement id: (subscription, [(Line, snapshot_from)])}`` -> one INSERT.
+
+        ``amounts_written``: the statements were inserted with the sum of these
+        lines as their amount; otherwise it is summed from the lines afterwards.
+        """
         rows = []
         for statement_id, (sub, lines) in rated_statements.items():
             for sequence, (line, snapshot_from) in enumerate(lines):
@@ -268,6 +273,11 @@ class UsagePeriodClosing(models.AbstractModel):
                 if row["snapshot_to"]
             ],
         )
+        if not amounts_written:
+            self._sum_amounts(list(rated_statements))
+        self.env["usage.event"]._invalidate_billing()
+
+    def _sum_amounts(self, statement_ids):
         self.env.cr.execute(
             """
             UPDATE usage_statement s
@@ -275,9 +285,8 @@ class UsagePeriodClosing(models.AbstractModel):
                                        FROM usage_statement_line l WHERE l.statement_id = s.id)
              WHERE s.id = ANY(%s)
             """,
-            [list(rated_statements)],
+            [statement_ids],
         )
-        self.env["usage.event"]._invalidate_billing()
 
     def _insert(self, model, columns, rows, returning=("id",)):
         """INSERT many rows of ``model`` from arrays, in one statement; the returned rows."""

@@ -1,20 +1,25 @@
-#!/usr/bin/env python3
 """Benchmark of the billing run (not a test): ``python3 tools/bench_billing.py``.
 
 Creates a fresh database with both addons and demo data, adds N
 subscriptions on the demo plan ``growth-monthly`` (3 metrics), inserts usage for
-last month, then times closing every subscription's period exactly as the
-queue_job jobs do (``usage.period.closing._close_subscription``), one after the
-other in one process.  The yardstick, measured in the same run on the same rows,
-is PostgreSQL computing the same per-(tenant, metric) aggregates in one query and
-marking the same events billed in one UPDATE.
+last month straight into the event store (its monthly partition), then times
+closing every subscription's period exactly as the queue_job jobs do
+(``usage.period.closing._close_subscriptions`` on batches of
+``usage_billing.billing_batch_size`` subscriptions), one job after the other in
+one process.  The yardstick, measured in the same run on the same rows, is
+PostgreSQL computing the same per-(tenant, metric) aggregates in one ``GROUP BY``
+(no ``UPDATE``: billing writes no row per event).
 Everything is rolled back: the database is left as it was.
 
 Options: --db NAME (default bench_billing), --subscriptions N (1000),
---events 10000,100000,1000000, --keep-db.
+--events 10000,100000,1000000, --batch N (the job batch size, default the
+setting), --reuse-db (an existing database with both addons and demo data:
+neither created nor dropped), --keep-db, --profile FILE (cProfile of the last
+billing run).
 """
 
 import argparse
+import cProfile
 import os
 import subprocess
 import sys
@@ -26,11 +31,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import run_tests
 
-MARK_ALL_SQL = """
-UPDATE usage_event SET state = 'billed'
- WHERE tenant_id = ANY(%s) AND state = 'accepted' AND occurred_at >= %s AND occurred_at < %s
-"""
-
 AGGREGATE_ALL_SQL = """
 SELECT e.tenant_id, e.metric_id,
        CASE m.aggregation
@@ -38,24 +38,35 @@ SELECT e.tenant_id, e.metric_id,
             WHEN 'max' THEN max(e.quantity)
             WHEN 'unique_count' THEN count(DISTINCT e.properties ->> m.unique_property)
        END
-  FROM usage_event e JOIN usage_metric m ON m.id = e.metric_id
+  FROM usage_event_data e JOIN usage_metric m ON m.id = e.metric_id
  WHERE e.tenant_id = ANY(%s) AND e.state = 'accepted'
    AND e.occurred_at >= %s AND e.occurred_at < %s
  GROUP BY e.tenant_id, e.metric_id, m.aggregation, m.unique_property
 """
 
+# Accepted by this transaction (accepted_xid/seq as ingestion writes them); the
+# event keys are not needed by billing and are left out.
 INSERT_EVENTS_SQL = """
-INSERT INTO usage_event (event_id, company_id, tenant_id, tenant_ref, metric_id, metric_code,
-                         quantity, occurred_at, received_at, properties, state, payload_hash)
+INSERT INTO usage_event_data (event_id, company_id, tenant_id, tenant_ref, metric_id,
+                              metric_code, quantity, occurred_at, received_at, properties,
+                              state, accepted_xid, accepted_seq)
 SELECT 'bench-' || %(run)s || '-' || g, t.company_id, t.id, t.external_id, m.id, m.code,
        (g %% 97) + 1,
        %(start)s + ((g::bigint * 7919) %% %(seconds)s) * interval '1 second',
        now() at time zone 'UTC',
-       jsonb_build_object('user_id', 'u' || (g %% 23)), 'accepted', 'bench'
+       jsonb_build_object('user_id', 'u' || (g %% 23)), 'accepted',
+       pg_current_xact_id(), nextval('usage_event_accepted_seq')
   FROM generate_series(1, %(count)s) g
   JOIN LATERAL (SELECT * FROM usage_tenant WHERE id = (%(tenant_ids)s)[1 + g %% %(tenants)s]) t
        ON TRUE
   JOIN LATERAL (SELECT * FROM usage_metric WHERE id = (%(metric_ids)s)[1 + g %% 3]) m ON TRUE
+"""
+
+# Events billed by the run's statement lines (the derivation the UI uses).
+BILLED_COUNT_SQL = """
+SELECT count(*) FROM usage_statement_line l
+  JOIN usage_event_data e ON {billed}
+ WHERE l.tenant_id = ANY(%s) AND e.occurred_at >= %s AND e.occurred_at < %s
 """
 
 
@@ -101,9 +112,9 @@ def setup_subscriptions(env, count, start):
     return plan, tenants, subscriptions
 
 
-def measure(env, events, subscriptions, tenants, metric_ids, start, end):
+def insert_events(env, events, tenants, metric_ids, start, end):
+    """``events`` accepted events of last month spread over ``tenants`` and 3 metrics."""
     cr = env.cr
-    cr.execute("SAVEPOINT bench_size")
     cr.execute(
         INSERT_EVENTS_SQL,
         {
@@ -116,30 +127,50 @@ def measure(env, events, subscriptions, tenants, metric_ids, start, end):
             "metric_ids": metric_ids,
         },
     )
-    cr.execute("ANALYZE usage_event")
-    # Yardstick: the same aggregates and the same marking of every event as
-    # billed, in two set-based statements, undone before the real run.
+    cr.execute("ANALYZE usage_event_data")
+
+
+def bill(env, subscriptions, batch):
+    """Close the subscriptions' periods job by job, as the queue_job workers would."""
+    closing = env["usage.period.closing"]
+    for index in range(0, len(subscriptions), batch):
+        closing._close_subscriptions(subscriptions[index : index + batch])
+    env.flush_all()
+
+
+def measure(env, events, subscriptions, tenants, metric_ids, start, end, batch, profile=None):
+    from odoo.addons.usage_billing_connector.models.usage_event_billing import (  # noqa: PLC0415
+        BILLED_EVENT_SQL,
+    )
+
+    cr = env.cr
+    cr.execute("SAVEPOINT bench_size")
+    insert_events(env, events, tenants, metric_ids, start, end)
     period = [start.replace(tzinfo=None), end.replace(tzinfo=None)]
-    cr.execute("SAVEPOINT bench_raw")
+    # Yardstick: the same aggregates, one set-based statement.
     t0 = time.perf_counter()
     cr.execute(AGGREGATE_ALL_SQL, [tenants.ids, *period])
     cr.fetchall()
-    cr.execute(MARK_ALL_SQL, [tenants.ids, *period])
     raw = time.perf_counter() - t0
-    cr.execute("ROLLBACK TO SAVEPOINT bench_raw")
+    env.invalidate_all()
     t0 = time.perf_counter()
-    for subscription in subscriptions:
-        env["usage.period.closing"]._close_subscription(subscription)
-    env.flush_all()
+    if profile:
+        profiler = cProfile.Profile()
+        profiler.runcall(bill, env, subscriptions, batch)
+        profiler.dump_stats(profile)
+    else:
+        bill(env, subscriptions, batch)
     billing = time.perf_counter() - t0
-    cr.execute(
-        "SELECT count(*) FROM usage_event WHERE state = 'billed' AND tenant_id = ANY(%s)",
-        [tenants.ids],
-    )
+    cr.execute(BILLED_COUNT_SQL.format(billed=BILLED_EVENT_SQL), [tenants.ids, *period])
     billed = cr.fetchone()[0]
+    cr.execute(
+        "SELECT count(*) FROM usage_statement WHERE subscription_id = ANY(%s)",
+        [subscriptions.ids],
+    )
+    statements = cr.fetchone()[0]
     cr.execute("ROLLBACK TO SAVEPOINT bench_size")
     env.invalidate_all()
-    return raw, billing, billed
+    return raw, billing, billed, statements
 
 
 def main():
@@ -147,13 +178,17 @@ def main():
     parser.add_argument("--db", default="bench_billing")
     parser.add_argument("--subscriptions", type=int, default=1000)
     parser.add_argument("--events", default="10000,100000,1000000")
+    parser.add_argument("--batch", type=int, default=0)
+    parser.add_argument("--reuse-db", action="store_true")
     parser.add_argument("--keep-db", action="store_true")
+    parser.add_argument("--profile")
     args = parser.parse_args()
     sizes = [int(size) for size in args.events.split(",")]
 
     tmp = tempfile.mkdtemp(prefix="bench-billing-")
     config = run_tests.write_odoo_config(tmp, args.db)
-    create_database(args.db, config)
+    if not args.reuse_db:
+        create_database(args.db, config)
 
     import odoo  # noqa: PLC0415
     from odoo import api  # noqa: PLC0415
@@ -165,16 +200,28 @@ def main():
     start, end = last_month()
     rows = []
     with registry.cursor() as cr:
+        from odoo.addons.usage_billing_connector.utils import event_store  # noqa: PLC0415
+        from odoo.addons.usage_billing_connector.utils.params import (  # noqa: PLC0415
+            get_int_param,
+        )
+
         env = api.Environment(cr, odoo.SUPERUSER_ID, {})
+        batch = args.batch or get_int_param(env, "billing_batch_size")
+        event_store.ensure_partitions(cr, start.date(), start.date())
+        t0 = time.perf_counter()
         _plan, tenants, subscriptions = setup_subscriptions(env, args.subscriptions, start)
+        print(f"  {args.subscriptions:,} subscriptions set up in {time.perf_counter() - t0:.1f} s")
         metric_ids = [
             env.ref(f"usage_billing_connector.demo_metric_{code}").id
             for code in ("api_calls", "storage_gb", "active_users")
         ]
         for events in sizes:
-            raw, billing, billed = measure(
-                env, events, subscriptions, tenants, metric_ids, start, end
+            profile = args.profile if events == sizes[-1] else None
+            raw, billing, billed, statements = measure(
+                env, events, subscriptions, tenants, metric_ids, start, end, batch, profile
             )
+            assert statements == len(subscriptions), (statements, len(subscriptions))
+            assert billed == events, (billed, events)
             rows.append((events, billed, raw, billing))
             print(
                 f"  {events:>9,} events: billing {billing:7.2f} s, raw SQL {raw:6.3f} s",
@@ -182,7 +229,10 @@ def main():
             )
         cr.rollback()
 
-    print(f"\nBilling run: {args.subscriptions} subscriptions × 3 metrics, one process")
+    print(
+        f"\nBilling run: {args.subscriptions:,} subscriptions × 3 metrics, "
+        f"jobs of {batch} subscriptions one after the other, one process"
+    )
     print(
         f"{'events':>10} {'billed':>10} {'raw SQL s':>10} {'billing s':>10} "
         f"{'events/s':>10} {'ms/sub':>8} {'vs raw':>8}"
@@ -190,7 +240,7 @@ def main():
     for events, billed, raw, billing in rows:
         print(
             f"{events:>10,} {billed:>10,} {raw:>10.3f} {billing:>10.2f} "
-            f"{events / billing:>10,.0f} {1000 * billing / args.subscriptions:>8.1f} "
+            f"{events / billing:>10,.0f} {1000 * billing / args.subscriptions:>8.2f} "
             f"{billing / raw:>7.1f}x"
         )
     if len(rows) > 1:
@@ -199,7 +249,7 @@ def main():
             f"growth: {last[0] / first[0]:.0f}x the events took {last[3] / first[3]:.2f}x "
             f"the billing time and {last[2] / first[2]:.2f}x the raw SQL time"
         )
-    if not args.keep_db:
+    if not (args.keep_db or args.reuse_db):
         run_tests.drop_database(args.db)
 
 

@@ -212,6 +212,7 @@ def run_odoo_tests():
             report = REPORT_RE.search(line) or report
             skipped += bool(SKIP_RE.search(line))
         returncode = proc.wait()
+        two_nodes = run_two_nodes(config, db) if returncode == 0 else None
         installed = psql(
             f"SELECT name FROM ir_module_module WHERE state = 'installed' AND name IN {ADDONS}",
             dbname=db,
@@ -220,7 +221,29 @@ def run_odoo_tests():
         if not os.environ.get("KEEP_DB"):
             drop_database(db)
         shutil.rmtree(tmp, ignore_errors=True)
-    return summarize_odoo_run(returncode, report, errors, skipped, installed, started)
+    tally = summarize_odoo_run(returncode, report, errors, skipped, installed, started)
+    if two_nodes is not None:
+        tally.add(two_nodes)
+    return tally
+
+
+def run_two_nodes(config, db):
+    """``tools/two_nodes.py`` on the test database: two Odoo servers under concurrent load.
+
+    Runs once the Odoo tests have passed (they leave the database as installed);
+    ``SKIP_TWO_NODES=1`` skips it.  One test: passed or failed.
+    """
+    if os.environ.get("SKIP_TWO_NODES"):
+        print("\ntwo-node test skipped (SKIP_TWO_NODES is set)")
+        return Tally(skipped=1)
+    banner("two Odoo nodes on one database (tools/two_nodes.py)")
+    import two_nodes  # noqa: PLC0415  (imports the drills' HTTP and process helpers)
+
+    ports = f"{free_port()},{free_port()}"
+    status = two_nodes.main(
+        ["--conf", str(config), "--db", db, "--ports", ports, "--crm-port", str(free_port())]
+    )
+    return Tally(passed=1) if status == 0 else Tally(failed=1)
 
 
 def summarize_odoo_run(returncode, report, errors, skipped, installed, started):

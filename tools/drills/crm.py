@@ -127,12 +127,16 @@ def wait_settled(server, timeout):
     return counts
 
 
-def check(server, crm, seats):
+def check(server, crm, seats, backend=None):
+    """``backend``: the name of the backend whose messages to check (default: all)."""
     problems, received = [], crm.received()
     keys = Counter(line["idempotency_key"] for line in received)
     twice = [key for key, count in keys.items() if count > 1]
     done = server.sql(
-        "SELECT 'crm-sync-' || id || '-' || revision FROM crm_sync_message WHERE state = 'done'"
+        "SELECT 'crm-sync-' || m.id || '-' || m.revision FROM crm_sync_message m"
+        " JOIN crm_sync_backend b ON b.id = m.backend_id"
+        " WHERE m.state = 'done' AND (%(backend)s IS NULL OR b.name = %(backend)s)",
+        {"backend": backend},
     )
     missing = [key for (key,) in done if key not in keys]
     final = {}

@@ -5,6 +5,7 @@ Only loopback: the server listens on the configuration's ``http_interface``
 """
 
 import contextlib
+import getpass
 import json
 import os
 import shutil
@@ -24,7 +25,11 @@ RESULT_MARK = "DRILL-RESULT "
 
 def pg_dsn(db, port):
     return psycopg2.extensions.make_dsn(
-        dbname=db, host=os.environ.get("PGHOST", "127.0.0.1"), port=port, user="root"
+        dbname=db,
+        host=os.environ.get("PGHOST", "127.0.0.1"),
+        port=port,
+        user=os.environ.get("PGUSER", getpass.getuser()),
+        password=os.environ.get("PGPASSWORD") or None,
     )
 
 
@@ -43,9 +48,25 @@ def query(dsn, sql, params=None):
 class OdooServer:
     """``odoo-bin server`` with ``--workers`` (HTTP), one cron worker and queue_job's runner."""
 
-    def __init__(self, conf, db, http_port, *, pg_port, data_dir, workers=2, log=None):
+    def __init__(
+        self,
+        conf,
+        db,
+        http_port,
+        *,
+        pg_port,
+        data_dir,
+        workers=2,
+        log=None,
+        job_runner=True,
+        cron_threads=1,
+        env=None,
+    ):
         self.conf, self.db, self.http_port, self.pg_port = conf, db, http_port, pg_port
         self.data_dir, self.workers = Path(data_dir), workers
+        # queue_job's runner runs where queue_job is loaded server-wide: one node only.
+        self.load = "base,rpc,web,queue_job" if job_runner else "base,rpc,web"
+        self.cron_threads, self.env = cron_threads, env
         self.log = Path(log or f"/tmp/odoo-drill-{db}.log")
         self.url = f"http://127.0.0.1:{http_port}"
         self.dsn = pg_dsn(db, pg_port)
@@ -84,13 +105,14 @@ class OdooServer:
     def _launch(self):
         command = [
             *odoo_command(), "server", "-c", self.conf, "-d", self.db,
-            f"--workers={self.workers}", "--max-cron-threads=1",
-            "--load=base,rpc,web,queue_job", f"--http-port={self.http_port}",
+            f"--workers={self.workers}", f"--max-cron-threads={self.cron_threads}",
+            f"--load={self.load}", f"--http-port={self.http_port}",
             f"--gevent-port={self.http_port + 1}", f"--logfile={self.log}",
         ]  # fmt: skip
         # Tracebacks of a start that fails before logging is set up go next to the log.
         with open(f"{self.log}.stderr", "ab") as stderr:
-            self.process = subprocess.Popen(command, start_new_session=True, stderr=stderr)
+            env = {**os.environ, **(self.env or {})}
+            self.process = subprocess.Popen(command, start_new_session=True, stderr=stderr, env=env)
 
     def _supervise(self):
         """Start Odoo again when it exits by itself, as ``restart: unless-stopped`` would."""

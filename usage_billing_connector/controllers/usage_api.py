@@ -10,6 +10,7 @@ import time
 import psycopg2
 
 from odoo import SUPERUSER_ID, http
+from odoo.exceptions import ConcurrencyError
 from odoo.http import request
 
 from ..core.openapi import openapi_document
@@ -75,7 +76,7 @@ class UsageApiController(SignedApi, http.Controller):
             return self._error(log, started, ApiError(429, "rate_limited", str(exc), headers))
         except ApiError as exc:
             return self._error(log, started, exc)
-        except psycopg2.errors.SerializationFailure:
+        except (psycopg2.errors.SerializationFailure, ConcurrencyError):
             raise  # concurrent write on the same event_id: Odoo retries the request
         except Exception:
             _logger.exception("Ingestion request %s failed", request_id)

@@ -172,13 +172,13 @@ class UsagePeriodClosing(models.AbstractModel):
             return self.env["usage.statement"]
         statement_model = self.env["usage.statement"]
         by_sub = {sub.id: sub for sub, _period, _late in items}
+        names = self._statement_names(len(items))
         rows = []
-        for sub, period, _late in items:
+        for (sub, period, _late), name in zip(items, names, strict=True):
             lines = rated[(sub.id, utc.naive(period.start))]
             rows.append(
                 {
-                    # sudo'ed env: the sequence is technical.
-                    "name": self.env["ir.sequence"].next_by_code("usage.statement") or "/",
+                    "name": name,
                     "subscription_id": sub.id,
                     "tenant_id": sub.tenant_id.id,
                     "partner_id": sub.tenant_id.partner_id.id,
@@ -204,11 +204,37 @@ class UsagePeriodClosing(models.AbstractModel):
                 for statement_id, sub_id, start in inserted
             },
             snapshot,
+            amounts_written=True,
         )
         return statements
 
-    def _write_lines(self, rated_statements, snapshot):
-        """``{statement id: (subscription, [(Line, snapshot_from)])}`` -> one INSERT."""
+    def _statement_names(self, count):
+        """``count`` statement numbers, as ``next_by_code`` draws them, in one query."""
+        # sudo'ed env: the sequence is technical.
+        sequence = self.env["ir.sequence"].search(
+            [("code", "=", "usage.statement"), ("company_id", "in", [self.env.company.id, False])],
+            order="company_id",
+            limit=1,
+        )
+        if not sequence:
+            return ["/"] * count
+        if sequence.implementation != "standard" or sequence.use_date_range:
+            return [sequence._next() for _n in range(count)]
+        self.env.cr.execute(
+            "SELECT nextval(%s) FROM generate_series(1, %s) ORDER BY 1",
+            [f"ir_sequence_{sequence.id:03d}", count],
+        )
+        numbers = [number for (number,) in self.env.cr.fetchall()]
+        # As get_next_char, interpolated once (after the fetch: it may read the sequence).
+        prefix, suffix = sequence._get_prefix_suffix()
+        return [f"{prefix}{number:0{sequence.padding}d}{suffix}" for number in numbers]
+
+    def _write_lines(self, rated_statements, snapshot, amounts_written=False):
+        """``{statement id: (subscription, [(Line, snapshot_from)])}`` -> one INSERT.
+
+        ``amounts_written``: the statements were inserted with the sum of these
+        lines as their amount; otherwise it is summed from the lines afterwards.
+        """
         rows = []
         for statement_id, (sub, lines) in rated_statements.items():
             for sequence, (line, snapshot_from) in enumerate(lines):
@@ -247,6 +273,11 @@ class UsagePeriodClosing(models.AbstractModel):
                 if row["snapshot_to"]
             ],
         )
+        if not amounts_written:
+            self._sum_amounts(list(rated_statements))
+        self.env["usage.event"]._invalidate_billing()
+
+    def _sum_amounts(self, statement_ids):
         self.env.cr.execute(
             """
             UPDATE usage_statement s
@@ -254,9 +285,8 @@ class UsagePeriodClosing(models.AbstractModel):
                                        FROM usage_statement_line l WHERE l.statement_id = s.id)
              WHERE s.id = ANY(%s)
             """,
-            [list(rated_statements)],
+            [statement_ids],
         )
-        self.env["usage.event"]._invalidate_billing()
 
     def _insert(self, model, columns, rows, returning=("id",)):
         """INSERT many rows of ``model`` from arrays, in one statement; the returned rows."""

@@ -86,13 +86,19 @@ class UsagePeriodRating(models.AbstractModel):
             }
         else:
             usage = _by_window(events._aggregate(windows, states=("accepted",)))
-        late = self._late_periods({sub.tenant_id.id for sub, _p, with_late in items if with_late})
+        pricing = _PlanPricing()
+        late = self._late_periods(
+            {sub.tenant_id.id for sub, _p, with_late in items if with_late}, pricing
+        )
         ahead = self._billed_ahead([sub.id for sub, _p, _l in items], exclude_statements)
         result = {}
         for sub, period, with_late in items:
             decimals = sub.tenant_id.currency_id.decimal_places
             quantities = usage.get((sub.tenant_id.id, utc.naive(period.start)), {})
-            lines = [(line, None) for line in self._usage_lines(sub, period, quantities, decimals)]
+            lines = [
+                (line, None)
+                for line in self._usage_lines(sub, period, quantities, decimals, pricing)
+            ]
             if with_late:
                 lines += late.lines(sub, decimals)
             fees = self._fee_lines(sub, period, ahead[sub.id], decimals)
@@ -105,24 +111,21 @@ class UsagePeriodRating(models.AbstractModel):
 
     # ------------------------------------------------------------------ usage
 
-    def _usage_lines(self, subscription, period, quantities, decimals):
+    def _usage_lines(self, subscription, period, quantities, decimals, pricing):
         quantities = dict(quantities)
         lines = []
-        for charge in subscription.plan_id.charge_ids:
-            metric = charge.metric_id
+        for metric, charge in pricing.charges(subscription.plan_id).items():
             quantity = quantities.pop(metric.id, Decimal(0))
             lines.append(
-                statement_lines.usage_line(
-                    metric, metric.name, charge._to_core(), quantity, decimals, period
-                )
+                statement_lines.usage_line(metric, metric.name, charge, quantity, decimals, period)
             )
         for metric in self.env["usage.metric"].browse(sorted(quantities)):
             lines.append(_not_charged(metric, quantities[metric.id], period))
         return lines
 
-    def _late_periods(self, tenant_ids):
+    def _late_periods(self, tenant_ids, pricing):
         """The true-ups of stated periods that received usage since (``_LatePeriods``)."""
-        late = _LatePeriods(self.env)
+        late = _LatePeriods(self.env, pricing)
         if not tenant_ids:
             return late
         cr = self.env.cr
@@ -202,6 +205,21 @@ def _not_charged(metric, quantity, period, kind="usage"):
     )
 
 
+class _PlanPricing:
+    """The plans' charges as the rating engine sees them, built once per plan and batch."""
+
+    def __init__(self):
+        self._by_plan = {}
+
+    def charges(self, plan):
+        """``{metric: pricing.Charge}`` of ``plan``, in the plan's charge order."""
+        if plan.id not in self._by_plan:
+            self._by_plan[plan.id] = {
+                charge.metric_id: charge._to_core() for charge in plan.charge_ids
+            }
+        return self._by_plan[plan.id]
+
+
 class _LatePeriods:
     """Late-usage true-ups of some tenants, from inputs read once for the batch.
 
@@ -212,8 +230,9 @@ class _LatePeriods:
     arrived since their last billing; ``billed``: what was charged for them.
     """
 
-    def __init__(self, env):
+    def __init__(self, env, pricing):
         self.env = env
+        self.pricing = pricing
         self.periods = defaultdict(list)
         self.totals = {}
         self.pending = {}
@@ -225,7 +244,7 @@ class _LatePeriods:
         lines = []
         for start, end, snapshot, plan_id in self.periods.get(tenant.id, ()):
             plan = self.env["usage.plan"].browse(plan_id)
-            charges = {charge.metric_id.id: charge for charge in plan.charge_ids}
+            charges = {metric.id: charge for metric, charge in self.pricing.charges(plan).items()}
             period = periods.Period(utc.aware(start), utc.aware(end))
             new_metrics = sorted(self.pending.get((tenant.id, start), {}))
             for metric in self.env["usage.metric"].browse(new_metrics):
@@ -236,7 +255,7 @@ class _LatePeriods:
                     continue
                 billed = self.billed.get((tenant.id, metric.id, start), Decimal(0))
                 line = statement_lines.late_usage_line(
-                    metric, metric.name, charge._to_core(), total, billed, decimals, period, plan
+                    metric, metric.name, charge, total, billed, decimals, period, plan
                 )
                 lines.append((line, snapshot))
         return lines

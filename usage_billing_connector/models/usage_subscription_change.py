@@ -1,5 +1,7 @@
+import psycopg2
+
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import ConcurrencyError, UserError
 
 from ..core import subscription_history
 from ..core.ingestion import DUPLICATE, IDEMPOTENCY_CONFLICT, count, result
@@ -7,6 +9,9 @@ from ..core.lifecycle_payload import parse_lifecycle_event
 from ..core.payload import Rejection
 from ..exceptions import SubscriptionChangeError
 from .usage_subscription import STATES
+
+#: ``_company_event_uniq`` below, as PostgreSQL names it.
+EVENT_UNIQUE_CONSTRAINT = "usage_subscription_change_company_event_uniq"
 
 CHANGE_TYPES = [
     ("activated", "Activated"),
@@ -77,6 +82,14 @@ class UsageSubscriptionChange(models.Model):
             try:
                 with self.env.cr.savepoint():
                     results.append(self._apply_event(api_key, event, request_id))
+            except psycopg2.errors.UniqueViolation as exc:
+                if exc.diag.constraint_name != EVENT_UNIQUE_CONSTRAINT:
+                    raise
+                # The same event was committed meanwhile by a concurrent request (another
+                # worker or node), after this transaction's snapshot: Odoo retries the
+                # request, whose new snapshot answers "duplicate" or a conflict.
+                message = f"Lifecycle event {event.event_id} stored concurrently"
+                raise ConcurrencyError(message) from exc
             except SubscriptionChangeError as exc:
                 results.append(result(event.event_id, "rejected", (exc.code, exc.message)))
             except UserError as exc:  # any other business rule (a constraint of a model)

@@ -8,6 +8,7 @@ from datetime import timedelta
 import psycopg2
 
 from odoo import SUPERUSER_ID, api, fields
+from odoo.exceptions import ConcurrencyError
 from odoo.tests import TransactionCase, freeze_time, loaded_demo_data, tagged
 from odoo.tools import mute_logger
 
@@ -180,6 +181,61 @@ class TestConcurrentBillingRuns(TransactionCase):
                 self.assertEqual(retry_cr.fetchone()[0], 1)
         finally:
             first_cr.rollback()
+            first_cr.close()
+            second_cr.close()
+
+
+@tagged("post_install", "-at_install")
+class TestConcurrentLifecycleDuplicate(TransactionCase):
+    """One lifecycle event sent to two workers (or nodes) at once: applied once, no 5xx.
+
+    The second request's snapshot predates the first's commit, so it does not see
+    the stored event and its insert hits the unique key: that is a concurrency
+    failure that Odoo retries (the retry answers "duplicate"), not an internal error.
+    """
+
+    @mute_logger("odoo.sql_db")  # the unique violation is logged as a bad query
+    def test_concurrent_duplicate_is_retried(self):
+        if not loaded_demo_data(self.env):
+            raise unittest.SkipTest("uses the committed demo key")
+        with committed_subscription(self.registry) as (_partner, tenant_id, _sub):
+            self._two_requests(tenant_id)
+
+    def _ingest(self, cr, raw):
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        key = env.ref("usage_billing_connector.demo_api_key")
+        changes = env["usage.subscription.change"].sudo().with_company(key.company_id)
+        return changes._ingest_batch(key, [raw], "race")
+
+    def _two_requests(self, tenant_id):
+        with self.registry.cursor() as cr:
+            cr.execute("SELECT external_id FROM usage_tenant WHERE id = %s", [tenant_id])
+            tenant = cr.fetchone()[0]
+        raw = {
+            "event_id": f"race-{uuid.uuid4()}",
+            "tenant": tenant,
+            "type": "seats_changed",
+            "seats": 4,
+            "effective_at": fields.Datetime.now().isoformat() + "Z",
+        }
+        first_cr, second_cr = self.registry.cursor(), self.registry.cursor()
+        try:
+            second_cr.execute("SELECT 1")  # the second request's snapshot: before the commit
+            results, _counts = self._ingest(first_cr, raw)
+            self.assertEqual(results[0]["status"], "accepted")
+            first_cr.commit()
+            with self.assertRaises(ConcurrencyError):
+                self._ingest(second_cr, raw)
+            second_cr.rollback()
+            with self.registry.cursor() as retry_cr:  # what Odoo's retry of the request does
+                results, _counts = self._ingest(retry_cr, raw)
+                self.assertEqual(results[0]["status"], "duplicate")
+                retry_cr.execute(
+                    "SELECT count(*) FROM usage_subscription_change WHERE event_id = %s",
+                    [raw["event_id"]],
+                )
+                self.assertEqual(retry_cr.fetchone()[0], 1)
+        finally:
             first_cr.close()
             second_cr.close()
 

@@ -26,3 +26,6 @@ from . import usage_event_compaction
 from . import usage_reconciliation
 from . import usage_billing_demo
 from . import usage_tenant_api
+from . import usage_event_unbilled
+from . import usage_billing_overview
+from . import usage_billing_overview_quarantine

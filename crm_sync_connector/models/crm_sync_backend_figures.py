@@ -21,7 +21,7 @@ SELECT backend_id,
 
 
 class CrmSyncBackend(models.Model):
-    _inherit = "crm.sync.backend"
+    _inherit = "crm.sync.backend"  # pylint: disable=consider-merging-classes-inherited
 
     pending_count = fields.Integer(string="Pending", compute="_compute_delivery_figures")
     dead_count = fields.Integer(string="Dead", compute="_compute_delivery_figures")

@@ -31,7 +31,7 @@ SELECT e.id
 
 
 class UsageEvent(models.Model):
-    _inherit = "usage.event"
+    _inherit = "usage.event"  # pylint: disable=consider-merging-classes-inherited
 
     closed_unbilled = fields.Boolean(
         string="Unbilled, period ended",

@@ -19,6 +19,7 @@
         "views/crm_sync_message_views.xml",
         "views/res_partner_views.xml",
         "views/usage_metric_views.xml",
+        "views/usage_billing_overview_views.xml",
         "views/crm_sync_menus.xml",
     ],
     "demo": ["demo/crm_sync_demo.xml"],

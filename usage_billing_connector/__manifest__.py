@@ -31,7 +31,11 @@
         "views/usage_webhook_views.xml",
         "views/usage_dunning_views.xml",
         "views/res_config_settings_views.xml",
+        "views/usage_billing_overview_views.xml",
         "views/usage_billing_menus.xml",
     ],
     "demo": ["demo/usage_billing_demo.xml"],
+    "assets": {
+        "web.assets_backend": ["usage_billing_connector/static/src/**/*"],
+    },
 }

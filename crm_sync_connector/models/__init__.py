@@ -11,3 +11,5 @@ from . import account_move
 from . import res_partner
 from . import crm_lead
 from . import crm_sync_demo
+from . import crm_sync_backend_figures
+from . import usage_billing_overview

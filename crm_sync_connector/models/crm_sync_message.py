@@ -37,6 +37,8 @@ class CrmSyncMessage(models.Model):
     remote_id = fields.Char(string="CRM record")
     attempt_ids = fields.One2many("crm.sync.attempt", "message_id", readonly=True)
 
+    # The operations overview's "delivered in the last 24 h" of each backend.
+    _delivered_idx = models.Index("(backend_id, sent_date) WHERE state = 'done'")
     _pending_uniq = models.UniqueIndex(
         "(backend_id, tenant_id, kind, dedup_key) WHERE state = 'pending'",
         "Only one pending message per backend, tenant and kind.",

@@ -38,3 +38,6 @@ from . import usage_dunning_log
 from . import usage_dunning
 from . import account_move
 from . import payment_transaction
+from . import usage_event_unbilled
+from . import usage_billing_overview
+from . import usage_billing_overview_quarantine

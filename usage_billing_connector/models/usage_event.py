@@ -42,6 +42,7 @@ class UsageEvent(models.Model):
         "usage.metric", readonly=True, ondelete="restrict", check_company=True
     )
     quantity = fields.Float(digits=QUANTITY_DIGITS, required=True, readonly=True)
+    quantity_digits = fields.Integer(compute="_compute_quantity_digits")
     occurred_at = fields.Datetime(
         required=True, readonly=True, help="When the usage happened (UTC)."
     )
@@ -95,6 +96,12 @@ class UsageEvent(models.Model):
                 self.env.cr, [row[0] for row in marked], [row[1] for row in marked]
             )
             usage_rollup.add_events(self.env.cr, self.ids)
+
+    @api.depends("metric_id.decimal_places")
+    def _compute_quantity_digits(self):
+        # Unknown metric (quarantined): the exact quantity, without trailing zeros.
+        for event in self:
+            event.quantity_digits = event.metric_id.decimal_places if event.metric_id else -1
 
     @api.depends("quarantine_reason")
     def _compute_quarantine_message(self):

@@ -25,6 +25,8 @@ class UsageIngestLog(models.Model):
     errors = fields.Json(readonly=True, help="The request error, or the rejected events' errors.")
 
     _key_date_idx = models.Index("(api_key_id, create_date DESC)")
+    # The overview's "ingestion today" and "last event received".
+    _company_date_idx = models.Index("(company_id, create_date DESC)")
 
     @api.model
     def _record(self, values):

@@ -36,10 +36,20 @@ class UsageMetric(models.Model):
     unique_property = fields.Char(
         help="Property whose distinct values are counted (unique_count only)."
     )
+    decimal_places = fields.Integer(
+        default=2,
+        help="Decimal places its quantities are shown with (statements, events, "
+        "reconciliation): 0 for calls or seats, 2 or 3 for gigabytes. Display only: "
+        "quantities are stored and rated exactly.",
+    )
     active = fields.Boolean(default=True)
 
     _code_company_uniq = models.Constraint(
         "UNIQUE(company_id, code)", "A metric code is unique per company."
+    )
+
+    _decimal_places_range = models.Constraint(
+        "CHECK(decimal_places BETWEEN 0 AND 9)", "A metric shows 0 to 9 decimal places."
     )
 
     @api.constrains("aggregation", "unique_property")

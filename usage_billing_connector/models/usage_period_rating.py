@@ -14,8 +14,7 @@ _logger = logging.getLogger(__name__)
 #: latest billing snapshot of each and the plan version it was rated with, kept
 #: when usage arrived that it did not see: the periods that need a late-usage
 #: true-up.  Never a scan of the history.
-LATE_PERIODS_SQL = """
-WITH last AS (
+RECHECK_LAST_BILLING_SQL = """
     SELECT DISTINCT ON (l.tenant_id, l.period_start)
            l.tenant_id, l.period_start, l.period_end, l.snapshot_to, l.plan_id
       FROM usage_period_recheck r
@@ -23,9 +22,11 @@ WITH last AS (
         ON l.tenant_id = r.tenant_id AND l.period_start = r.period_start
        AND l.kind IN ('usage', 'late_usage')
       JOIN usage_statement s ON s.id = l.statement_id AND s.state != 'rejected'
-     WHERE r.tenant_id = ANY(%(tenant_ids)s)
+     WHERE {where}
      ORDER BY l.tenant_id, l.period_start, l.id DESC
-)
+"""
+LATE_PERIODS_SQL = f"""
+WITH last AS ({RECHECK_LAST_BILLING_SQL.format(where="r.tenant_id = ANY(%(tenant_ids)s)")})
 SELECT last.tenant_id, last.period_start, last.period_end, last.snapshot_to, last.plan_id
   FROM last
  WHERE EXISTS (

@@ -1,6 +1,7 @@
-from odoo import fields, models, tools
+from odoo import api, fields, models, tools
 from odoo.tools import SQL
 
+from ..utils.display import compute_period_labels
 from .usage_event_aggregate import AGGREGATE_EXPRESSION
 
 # One row per statement line of usage: what the events say, what the statement
@@ -92,6 +93,8 @@ class UsageReconciliation(models.Model):
     kind = fields.Selection([("usage", "Usage"), ("late_usage", "Late usage")], readonly=True)
     period_start = fields.Datetime(readonly=True)
     period_end = fields.Datetime(readonly=True)
+    period_label = fields.Char(string="Period", compute="_compute_period_label")
+    quantity_digits = fields.Integer(related="metric_id.decimal_places")
     events_received = fields.Integer(readonly=True)
     events_quarantined = fields.Integer(readonly=True)
     billed_quantity = fields.Float(digits=(28, 9), readonly=True)
@@ -101,6 +104,10 @@ class UsageReconciliation(models.Model):
     invoiced_quantity = fields.Float(digits=(28, 9), readonly=True)
     invoiced_amount = fields.Monetary(readonly=True)
     amount_variance = fields.Monetary(readonly=True)
+
+    @api.depends("period_start", "period_end")
+    def _compute_period_label(self):
+        compute_period_labels(self)
 
     def init(self):
         tools.drop_view_if_exists(self.env.cr, self._table)

@@ -2,6 +2,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
+from ..utils.display import compute_period_labels
 from ..utils.params import get_bool_param
 from .usage_event_billing import BILLED_EVENT_SQL
 
@@ -26,6 +27,7 @@ class UsageStatement(models.Model):
     plan_id = fields.Many2one("usage.plan", required=True, readonly=True)
     period_start = fields.Datetime(required=True, readonly=True)
     period_end = fields.Datetime(required=True, readonly=True)
+    period_label = fields.Char(string="Period", compute="_compute_period_label")
     state = fields.Selection(
         [("to_approve", "To approve"), ("approved", "Approved"), ("rejected", "Rejected")],
         required=True,
@@ -58,6 +60,10 @@ class UsageStatement(models.Model):
     _invoice_uniq = models.UniqueIndex(
         "(invoice_id) WHERE invoice_id IS NOT NULL", "A statement has its own invoice."
     )
+
+    @api.depends("period_start", "period_end")
+    def _compute_period_label(self):
+        compute_period_labels(self)
 
     @api.depends("line_ids.amount")
     def _compute_amount_untaxed(self):

@@ -1,7 +1,8 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 from ..core import statement_lines
 from ..core.numbers import to_decimal
+from ..utils.display import compute_period_labels
 
 LINE_KINDS = [
     ("fee", "Recurring fee"),
@@ -28,11 +29,13 @@ class UsageStatementLine(models.Model):
     name = fields.Text(string="Description", required=True)
     period_start = fields.Datetime(help="Start of the period this line bills.")
     period_end = fields.Datetime()
+    period_label = fields.Char(string="Period", compute="_compute_period_label")
     quantity = fields.Float(digits=(28, 9), help="Aggregated quantity (or seats).")
     included = fields.Float(digits=(28, 9))
     billable = fields.Float(digits=(28, 9))
     unit_price = fields.Float(digits=(16, 6))
     amount = fields.Monetary(help="Rounded once, with the currency.")
+    quantity_digits = fields.Integer(compute="_compute_quantity_digits")
     breakdown = fields.Text(help="Tier by tier, as rated.")
     # The usage a line bills is read, never marked: the events of its tenant,
     # metric and period that the database snapshot of this closing saw and the
@@ -44,6 +47,16 @@ class UsageStatementLine(models.Model):
 
     _billed_idx = models.Index("(tenant_id, metric_id, period_start)")
     invoice_line_ids = fields.One2many("account.move.line", "usage_statement_line_id")
+
+    @api.depends("period_start", "period_end")
+    def _compute_period_label(self):
+        compute_period_labels(self)
+
+    @api.depends("metric_id.decimal_places")
+    def _compute_quantity_digits(self):
+        # Fee lines count seats (or a prorated share): exact, no trailing zeros.
+        for line in self:
+            line.quantity_digits = line.metric_id.decimal_places if line.metric_id else -1
 
     def _invoice_line_values(self, sign=1):
         """Invoice line of this line; ``sign`` -1 on a credit note (credits show positive)."""

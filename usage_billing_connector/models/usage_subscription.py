@@ -2,6 +2,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from ..core import periods, utc
+from ..utils.display import period_labeler
 
 STATES = [
     ("trial", "Trial"),
@@ -74,6 +75,7 @@ class UsageSubscription(models.Model):
     statement_ids = fields.One2many("usage.statement", "subscription_id", readonly=True)
     current_period_start = fields.Datetime(compute="_compute_current_period")
     current_period_end = fields.Datetime(compute="_compute_current_period")
+    current_period_label = fields.Char(string="Current period", compute="_compute_current_period")
     mrr = fields.Monetary(
         string="MRR", compute="_compute_mrr", help="Recurring fee per month, at today's seats."
     )
@@ -109,10 +111,12 @@ class UsageSubscription(models.Model):
     @api.depends("billing_anchor", "plan_id.billing_interval")
     def _compute_current_period(self):
         now = utc.aware(fields.Datetime.now())
+        label = period_labeler(self.env)
         for sub in self:
             period = sub._period_containing(now)
             sub.current_period_start = period.start.replace(tzinfo=None)
             sub.current_period_end = period.end.replace(tzinfo=None)
+            sub.current_period_label = label(sub.current_period_start, sub.current_period_end)
 
     @api.depends("seats", "plan_id.fee_unit_price", "plan_id.billing_interval", "state")
     def _compute_mrr(self):

@@ -23,3 +23,5 @@ from . import test_usage_rollup
 from . import test_statement_correction
 from . import test_collection
 from . import test_webhook_delivery
+from . import test_overview
+from . import test_display

@@ -1,0 +1,192 @@
+from datetime import datetime, timedelta
+
+from odoo import fields
+from odoo.tests import freeze_time, tagged
+
+from .billing_common import BillingCase
+
+NOW = datetime(2026, 2, 10, 12, 0, 0)
+
+
+@tagged("post_install", "-at_install")
+class TestOverview(BillingCase):
+    """Usage Billing → Overview: each figure is right, and opens exactly its records."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.other = cls.setup_other_company()["company"]
+        cls.plan = cls._plan("ov", [{"metric_id": cls.calls.id, "unit_price": 1.0}])
+        cls.tenant_two = cls._make_tenant("t2", cls.partner_b)
+
+    def overview(self):
+        overview = self.env["usage.billing.overview"].browse(self.company.id)
+        overview.invalidate_recordset()
+        return overview
+
+    def opened(self, action):
+        """The records the list action shows."""
+        return self.env[action["res_model"]].search(action["domain"])
+
+    def log(self, endpoint="events", company=None, when=None, **values):
+        log = self.env["usage.ingest.log"]._record(
+            {
+                "request_id": f"req-{len(self.env['usage.ingest.log'].search([]))}",
+                "endpoint": endpoint,
+                "company_id": (company or self.company).id,
+                "http_status": 200,
+                **values,
+            }
+        )
+        if when:
+            self.env.flush_all()
+            self.env.cr.execute(
+                "UPDATE usage_ingest_log SET create_date = %s WHERE id = %s", [when, log.id]
+            )
+            log.invalidate_recordset()
+        return log
+
+    def quarantined(self, reason, received_at, tenant_ref="ghost"):
+        event = self.usage(self.calls, 1, when="2026-02-05 00:00:00")
+        event.write({"state": "quarantined", "quarantine_reason": reason})
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE usage_event_data SET received_at = %s, tenant_ref = %s WHERE id = %s",
+            [received_at, tenant_ref, event.id],
+        )
+        event.invalidate_recordset()
+        return event
+
+    def test_ingestion_today_by_status_and_last_event_received(self):
+        now = fields.Datetime.now()
+        ok = self.log(accepted=5, duplicates=1)
+        mixed = self.log(quarantined=2, rejected=1)
+        failed = self.log(http_status=401, error_code="bad_signature")
+        self.log(endpoint="subscription_events", accepted=7)
+        self.log(company=self.other, accepted=11)
+        yesterday = self.log(accepted=13, when=now - timedelta(days=1, hours=1))
+        overview = self.overview()
+        self.assertEqual(overview.ingest_request_count, 3)
+        self.assertEqual(overview.ingest_accepted_count, 5)
+        self.assertEqual(overview.ingest_duplicate_count, 1)
+        self.assertEqual(overview.ingest_quarantined_count, 2)
+        self.assertEqual(overview.ingest_rejected_count, 1)
+        self.assertEqual(overview.ingest_failed_count, 1)
+        self.assertEqual(overview.last_received_at, mixed.create_date)
+        self.assertIn("ago", overview.last_received_age)
+        self.assertEqual(self.opened(overview.action_open_ingestion()), ok | mixed | failed)
+        self.assertEqual(self.opened(overview.action_open_ingestion_accepted()), ok)
+        self.assertEqual(self.opened(overview.action_open_ingestion_duplicates()), ok)
+        self.assertEqual(self.opened(overview.action_open_ingestion_quarantined()), mixed)
+        self.assertEqual(self.opened(overview.action_open_ingestion_rejected()), mixed)
+        self.assertEqual(self.opened(overview.action_open_ingestion_failed()), failed)
+        self.assertEqual(self.opened(overview.action_open_last_received()), ok | mixed | yesterday)
+
+    def test_nothing_received_yet(self):
+        overview = self.overview()
+        self.assertEqual(overview.ingest_request_count, 0)
+        self.assertFalse(overview.last_received_at)
+        self.assertEqual(overview.last_received_age, "None yet")
+        self.assertEqual(overview.quarantine_count, 0)
+        self.assertFalse(overview.quarantine_reason_ids)
+        self.assertEqual(overview.to_approve_count, 0)
+        self.assertEqual(overview.to_approve_amounts, "")
+
+    def test_quarantine_backlog_by_reason_and_its_oldest(self):
+        now = fields.Datetime.now()
+        oldest = self.quarantined("unknown_tenant", now - timedelta(days=3, hours=2))
+        newer = self.quarantined("unknown_tenant", now - timedelta(hours=1))
+        metric = self.quarantined("unknown_metric", now - timedelta(hours=5))
+        self.usage(self.calls, 1)  # accepted: not in the backlog
+        overview = self.overview()
+        self.assertEqual(overview.quarantine_count, 3)
+        self.assertEqual(overview.quarantine_oldest_id, oldest)
+        self.assertEqual(overview.quarantine_oldest_age, "3 d 2 h")
+        self.assertEqual(self.opened(overview.action_open_quarantine()), oldest | newer | metric)
+        self.assertEqual(overview.action_open_quarantine_oldest()["res_id"], oldest.id)
+        rows = {row.reason: row for row in overview.quarantine_reason_ids}
+        self.assertEqual(set(rows), {"unknown_tenant", "unknown_metric"})
+        self.assertEqual(rows["unknown_tenant"].event_count, 2)
+        self.assertEqual(rows["unknown_tenant"].oldest_received_at, oldest.received_at)
+        self.assertEqual(rows["unknown_metric"].oldest_age, "5 h 00 min")
+        self.assertEqual(self.opened(rows["unknown_tenant"].action_open_events()), oldest | newer)
+        self.assertEqual(self.opened(rows["unknown_metric"].action_open_events()), metric)
+        self.assertEqual(rows["unknown_tenant"].action_open_oldest()["res_id"], oldest.id)
+
+    def test_statements_to_approve_and_their_amount(self):
+        eur = self.setup_other_currency("EUR")
+        euro_plan = self._plan(
+            "eu", [{"metric_id": self.calls.id, "unit_price": 2.0}], currency=eur
+        )
+        euro_tenant = self._make_tenant("t-eu", self.partner_b, currency=eur)
+        self.usage(self.calls, 30)
+        self.usage(self.calls, 4, tenant=euro_tenant)
+        (usd,) = self.close(self.subscribe(self.plan))
+        (euro,) = self.close(self.subscribe(euro_plan, tenant=euro_tenant))
+        (approved,) = self.close(self.subscribe(self.plan, tenant=self.tenant_two))
+        approved.action_approve()
+        overview = self.overview()
+        self.assertEqual(overview.to_approve_count, 2)
+        # One amount per currency, never added across currencies.
+        self.assertIn("30.00", overview.to_approve_amounts)
+        self.assertIn("8.00", overview.to_approve_amounts)
+        self.assertIn(" + ", overview.to_approve_amounts)
+        self.assertEqual(self.opened(overview.action_open_to_approve()), usd | euro)
+
+    def test_unbilled_usage_of_closed_periods(self):
+        sub = self.subscribe(self.plan)
+        billed = self.usage(self.calls, 80, when="2026-01-15 00:00:00")
+        self.close(sub)
+        late = self.usage(self.calls, 5, when="2026-01-20 00:00:00")
+        current = self.usage(self.calls, 7, when="2026-02-05 00:00:00")
+        self.subscribe(self.plan, tenant=self.tenant_two)
+        not_closed = self.usage(self.calls, 3, when="2026-01-10 00:00:00", tenant=self.tenant_two)
+        with freeze_time(NOW):
+            overview = self.overview()
+            self.assertEqual(overview.unbilled_event_count, 2)
+            unbilled = self.opened(overview.action_open_unbilled())
+            self.assertEqual(unbilled, late | not_closed)
+            self.assertFalse(unbilled & (billed | current))
+            self.assertEqual((late | billed).mapped("closed_unbilled"), [True, False])
+        # February's run bills the late usage as a true-up and closes tenant two's January.
+        self.close(sub, "2026-03-01 00:00:01")
+        self.close(self.env["usage.subscription"].search([("tenant_id", "=", self.tenant_two.id)]))
+        with freeze_time(datetime(2026, 3, 5)):
+            self.assertEqual(self.overview().unbilled_event_count, 0)
+
+    def test_reconciliation_variance_of_recent_periods(self):
+        self.usage(self.calls, 30)
+        (january,) = self.close(self.subscribe(self.plan))
+        january.action_approve()
+        self.usage(self.calls, 10, tenant=self.tenant_two)
+        (other,) = self.close(self.subscribe(self.plan, tenant=self.tenant_two))
+        other.action_approve()
+        other.invoice_id.invoice_line_ids.price_unit = 0.5  # invoiced 5.00, stated 10.00
+        with freeze_time(NOW):
+            overview = self.overview()
+            self.assertEqual(overview.reconciled_line_count, 2)
+            self.assertEqual(overview.variance_line_count, 1)
+            rows = self.opened(overview.action_open_variance())
+            self.assertEqual(rows.statement_id, other)
+            self.assertEqual(rows.amount_variance, 5.0)
+            self.assertEqual(
+                self.opened(overview.action_open_reconciliation()).statement_id, january | other
+            )
+        with freeze_time(NOW + timedelta(days=120)):
+            # Long-closed periods leave the overview (the Reconciliation menu keeps them).
+            self.assertEqual(self.overview().reconciled_line_count, 0)
+
+    def test_menu_opens_the_current_companys_overview(self):
+        action = self.env["usage.billing.overview"].action_open()
+        self.assertEqual(action["res_id"], self.company.id)
+        overview = self.env["usage.billing.overview"].browse(action["res_id"])
+        self.assertEqual(overview.company_id, self.company)
+        menu = self.env.ref("usage_billing_connector.menu_usage_billing_overview")
+        self.assertEqual(
+            menu.parent_id, self.env.ref("usage_billing_connector.menu_usage_billing_root")
+        )
+        self.assertEqual(
+            self.env["usage.billing.overview"].search([]).company_id,
+            self.env.companies,
+            "one overview per allowed company, none of the others",
+        )

@@ -30,4 +30,7 @@
         "views/usage_billing_menus.xml",
     ],
     "demo": ["demo/usage_billing_demo.xml"],
+    "assets": {
+        "web.assets_tests": ["usage_billing_connector/static/tests/tours/**/*"],
+    },
 }

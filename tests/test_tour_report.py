@@ -20,7 +20,7 @@ TOURS = [APPROVE, QUARANTINE, REPLAY]
 
 
 def log(logger, msg, level="INFO"):
-    return f"2026-12-02 08:00:00,123 4242 {level} ubc_test {logger}: {msg}\n"
+    return f"2026-12-02 08:00:00,123 4242 {level} ubc_test {logger}: {msg} \n"  # as Odoo writes it
 
 
 def test_the_addons_three_tours_are_found_in_the_sources():

@@ -72,7 +72,7 @@ SCREENS = (
         "quarantine",
         "usage_billing_connector.usage_event_action_quarantine",
         ".o_list_view .o_group_header",
-        clicks=(".o_list_view .o_group_header",),
+        clicks=(".o_list_view .o_group_header:not(.o_group_open)",) * 3,  # the demo's 3 reasons
     ),
     Screen(
         "subscription",
@@ -81,9 +81,10 @@ SCREENS = (
         record=("usage.subscription", [("state", "=", "active")], "id"),
     ),
     Screen(
-        "crm_backends",
+        "crm_backend",
         "crm_sync_connector.crm_sync_backend_action",
-        ".o_list_view .o_data_row, .o_kanban_view .o_kanban_record",
+        ".o_form_view .o_field_widget[name=backend_type]",
+        record=("crm.sync.backend", [], "id"),
     ),
     Screen(
         "crm_messages",
@@ -259,7 +260,7 @@ def main(argv=None):
     parser.add_argument("--password", default=os.environ.get("ODOO_PASSWORD", "admin"))
     parser.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
     parser.add_argument("--chromium", default=os.environ.get("CHROMIUM", "chromium"))
-    parser.add_argument("--width", type=int, default=1440)
+    parser.add_argument("--width", type=int, default=1366)  # chatter below the form
     parser.add_argument("--height", type=int, default=900)
     parser.add_argument("--settle", type=float, default=1.5, help="seconds before each shot")
     parser.add_argument("--only", nargs="*", help="screen names (default: all)")

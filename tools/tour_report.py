@@ -84,7 +84,7 @@ def tour_outcomes(tours, log_lines):
     wanted = {(t.module, t.test): t for t in tours}
     outcomes = dict.fromkeys(tours, ("passed", ""))
     for line in log_lines:
-        match = LOG_RE.match(line.rstrip("\n"))
+        match = LOG_RE.match(line.rstrip())  # Odoo ends its log lines with a space
         if not match:
             continue
         for regex, outcome in ((SKIPPED_RE, "skipped"), (FAILED_RE, "failed")):

@@ -11,9 +11,13 @@ import addon_packages  # noqa: E402
 
 addon_packages.register()
 
-# Fixtures of the CRM client tests (fake CRM server, one client per CRM); the
-# import needs the packages registered above.
+# Fixtures shared by several test modules: the copy of the compose stack that the
+# compose tests break, the stand-in API of the reference client's tests, and those
+# of the CRM client tests (fake CRM server, one client per CRM; that import needs
+# the packages registered above).
+from compose_helpers import stack  # noqa: E402, F401
 from crm_helpers import crm, hubspot, salesforce, webhook  # noqa: E402, F401
+from fake_usage_api import api, client, sleeps  # noqa: E402, F401
 
 try:
     from hypothesis import settings

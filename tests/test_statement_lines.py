@@ -65,6 +65,16 @@ def test_late_usage_line_charges_the_difference_of_the_re_rated_period():
     assert "owed 110.00, billed 80.00" in line.description
 
 
+def test_a_correction_with_a_cheaper_plan_version_is_a_negative_difference_named_as_such():
+    cheaper = pricing.Charge("per_unit", unit_price=D("0.5"))
+    line = statement_lines.late_usage_line(
+        "m", "Calls", cheaper, D(120), D("110.00"), 2, APRIL, plan="v2", what="correction"
+    )
+    assert line.amount == D("-50.00")  # owed 60.00 with version 2
+    assert line.plan == "v2"
+    assert line.description.startswith("Calls: correction for 2026-04-01 – 2026-04-30")
+
+
 @pytest.mark.parametrize(
     ("billable", "unit_price", "amount", "expected"),
     [

@@ -4,7 +4,7 @@ import io
 
 import pytest
 import usage_files
-from test_usage_client import CSV_TEXT
+from fake_usage_api import CSV_TEXT
 
 
 def test_csv_rows_become_events_with_exact_quantities():

@@ -29,6 +29,9 @@ so that every phase starts from the same table (``--keep-rows`` keeps them);
 the ingestion log rows of its requests stay, like those of any client.
 ``--rounds N`` repeats endpoint + raw N times and judges the targets on the
 medians: on a small shared machine one round is noisy.
+
+This module runs the phases; ``bench_ingest_events`` makes the events,
+``bench_ingest_db`` is the SQL side and ``bench_ingest_report`` the results table.
 """
 
 import argparse
@@ -36,29 +39,34 @@ import getpass
 import json
 import os
 import queue
-import random
 import secrets
-import statistics
 import sys
 import threading
 import time
 import uuid
-from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 import psycopg2
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import usage_client
+from bench_ingest_db import (
+    checkpoint,
+    connect,
+    count_rows,
+    delete_rows,
+    fetch_key,
+    fetch_lookups,
+    server_durations,
+    set_key_rate_limit,
+)
+from bench_ingest_events import make_events
+from bench_ingest_report import Round, report
 
 from usage_billing_connector.core.payload import parse_event
 
 ROOT = Path(__file__).resolve().parent.parent
-TENANTS = ("acme", "globex")
-METRICS = ("api_calls", "storage_gb", "active_users")
-TARGET_RATIO = 0.5
-TARGET_RATE = 20_000
 UNLIMITED = 1_000_000_000
 
 
@@ -67,33 +75,6 @@ def insert_sql():
     from usage_billing_connector.utils.ingest_sql import INSERT_EVENTS_SQL  # noqa: PLC0415
 
     return INSERT_EVENTS_SQL
-
-
-def make_events(count, prefix, seed=42):
-    """Realistic, valid, deterministic events: integers, decimal strings, properties."""
-    rng = random.Random(seed)
-    base = datetime.now(timezone.utc) - timedelta(hours=2)
-    events = []
-    for n in range(count):
-        metric = METRICS[n % 3]
-        if metric == "api_calls":
-            quantity, properties = rng.randint(1, 1000), {"endpoint": "/v1/items"}
-        elif metric == "storage_gb":
-            quantity, properties = f"{rng.randint(0, 100_000) / 100:.2f}", {}
-        else:
-            quantity, properties = 1, {"user_id": f"u{rng.randint(1, 500)}"}
-        moment = base + timedelta(milliseconds=n)
-        events.append(
-            {
-                "event_id": f"{prefix}{n:08d}",
-                "tenant": TENANTS[n % 2],
-                "metric": metric,
-                "quantity": quantity,
-                "timestamp": moment.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-                "properties": properties,
-            }
-        )
-    return events
 
 
 def chunks(items, size):
@@ -220,151 +201,7 @@ def bench_raw(args, dsn, sql, param_batches):
     return elapsed, sum(state.get("inserted", 0) for state in states)
 
 
-# ---------------------------------------------------------------- database
-
-
-def connect(dsn):
-    conn = psycopg2.connect(dsn)
-    conn.autocommit = True
-    return conn
-
-
-def fetch_key(conn, key_id):
-    with conn.cursor() as cr:
-        cr.execute(
-            "SELECT id, company_id, rate_limit FROM usage_api_key WHERE key_id = %s AND active",
-            (key_id,),
-        )
-        row = cr.fetchone()
-    if not row:
-        raise SystemExit(f"no active API key {key_id!r} in the database")
-    return {"id": row[0], "company_id": row[1], "rate_limit": row[2]}
-
-
-def fetch_lookups(conn, company_id):
-    with conn.cursor() as cr:
-        cr.execute(
-            "SELECT external_id, id FROM usage_tenant WHERE company_id = %s"
-            " AND external_id = ANY(%s) AND state = 'active'",
-            (company_id, list(TENANTS)),
-        )
-        tenants = dict(cr.fetchall())
-        cr.execute(
-            "SELECT code, id FROM usage_metric WHERE company_id = %s AND active AND code = ANY(%s)",
-            (company_id, list(METRICS)),
-        )
-        metrics = dict(cr.fetchall())
-    missing = sorted(set(TENANTS) - set(tenants)) + sorted(set(METRICS) - set(metrics))
-    if missing:
-        raise SystemExit(f"demo tenants/metrics missing (install with --with-demo): {missing}")
-    return {"tenants": tenants, "metrics": metrics}
-
-
-def set_key_rate_limit(conn, key_id, value):
-    with conn.cursor() as cr:
-        cr.execute("UPDATE usage_api_key SET rate_limit = %s WHERE id = %s", (value, key_id))
-
-
-def count_rows(conn, company_id, prefix, state=None):
-    with conn.cursor() as cr:
-        cr.execute(
-            "SELECT count(*) FROM usage_event WHERE company_id = %s AND event_id LIKE %s"
-            " AND (%s IS NULL OR state = %s)",
-            (company_id, prefix + "%", state, state),
-        )
-        return cr.fetchone()[0]
-
-
-def delete_rows(conn, company_id, prefix):
-    with conn.cursor() as cr:
-        cr.execute(
-            "DELETE FROM usage_event WHERE company_id = %s AND event_id LIKE %s",
-            (company_id, prefix + "%"),
-        )
-        deleted = cr.rowcount
-        if deleted:
-            cr.execute("VACUUM ANALYZE usage_event")
-    return deleted
-
-
-def checkpoint(conn):
-    """Flush dirty pages before a timed phase, so neither phase pays for the other's writes."""
-    try:
-        with conn.cursor() as cr:
-            cr.execute("CHECKPOINT")
-    except psycopg2.Error:
-        pass  # needs superuser or pg_checkpoint; the run is only a bit noisier without it
-
-
-def server_durations(conn, key_id, since):
-    """What the server itself logged for the timed requests (ms per request)."""
-    with conn.cursor() as cr:
-        cr.execute(
-            "SELECT count(*), avg(duration_ms),"
-            " percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms),"
-            " percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms)"
-            " FROM usage_ingest_log WHERE api_key_id = %s AND create_date >= %s",
-            (key_id, since),
-        )
-        return cr.fetchone()
-
-
-# -------------------------------------------------------------------- report
-
-
-@dataclass
-class Round:
-    endpoint_events: int
-    endpoint_seconds: float
-    raw_events: int
-    raw_seconds: float
-    server: tuple  # requests, mean, p50, p95 server-side ms per request
-
-    @property
-    def endpoint_rate(self):
-        return self.endpoint_events / self.endpoint_seconds
-
-    @property
-    def raw_rate(self):
-        return self.raw_events / self.raw_seconds
-
-    @property
-    def ratio(self):
-        return self.endpoint_rate / self.raw_rate
-
-
-def report(args, rounds):
-    """One table per round, then the medians, on which the targets are judged."""
-    header = f"{'':<10}{'phase':<26}{'events':>9}{'seconds':>9}{'events/s':>10}{'ratio':>8}"
-    lines = [header]
-    for number, result in enumerate(rounds, 1):
-        lines += [
-            f"{f'round {number}':<10}{'endpoint (HTTP, signed)':<26}{result.endpoint_events:>9}"
-            f"{result.endpoint_seconds:>9.2f}{result.endpoint_rate:>10,.0f}{result.ratio:>8.1%}",
-            f"{'':<10}{'raw INSERT (psycopg2)':<26}{result.raw_events:>9}"
-            f"{result.raw_seconds:>9.2f}{result.raw_rate:>10,.0f}",
-        ]
-    e_rate = statistics.median(r.endpoint_rate for r in rounds)
-    r_rate = statistics.median(r.raw_rate for r in rounds)
-    ratio = statistics.median(r.ratio for r in rounds)
-    label = "median" if len(rounds) > 1 else "result"
-    lines += [
-        f"{label:<10}{'endpoint':<26}{'':>18}{e_rate:>10,.0f}{ratio:>8.1%}",
-        f"{'':<10}{'raw':<26}{'':>18}{r_rate:>10,.0f}",
-        "",
-        f"target endpoint >= {TARGET_RATIO:.0%} of raw:      "
-        + ("met" if ratio >= TARGET_RATIO else "MISSED"),
-        f"target endpoint >= {TARGET_RATE:,} events/s: "
-        + ("met" if e_rate >= TARGET_RATE else "MISSED"),
-    ]
-    for number, result in enumerate(rounds, 1):
-        count, avg, p50, p95 = result.server
-        if count:
-            lines.append(
-                f"round {number}: server-side time per request of {args.batch_size} events"
-                f" ({count} requests): mean {avg:.0f} ms, p50 {p50:.0f} ms, p95 {p95:.0f} ms"
-            )
-    return "\n".join(lines)
+# ----------------------------------------------------------------------- CLI
 
 
 def build_parser():

@@ -29,20 +29,19 @@ Reads (``usage``, ``entitlements``, ``invoices``) are signed GETs, over
 
 The secret is read from an environment variable (``--secret-env``, default
 ``USAGE_SECRET``), never from the command line, where ``ps`` would show it.
+
+This module is the client and the CLI; ``usage_answers`` (what to retry),
+``usage_batches`` (the exact bytes sent), ``usage_summary`` (the counts) and
+``usage_files`` (JSON lines and CSV input) are its parts.
 """
 
 import argparse
-import email.utils
-import itertools
 import json
 import os
 import random
 import sys
 import time
 import uuid
-from dataclasses import dataclass, field
-from datetime import datetime
-from decimal import Decimal
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
@@ -56,60 +55,27 @@ import addon_packages  # noqa: E402
 # server verifies.
 addon_packages.register()
 
+# The client's parts, one concept a module (answers, request bodies, input files,
+# summary); ApiError, Summary and encode_body stay importable from here.
+from usage_answers import (  # noqa: E402
+    TRANSPORT_ERRORS,
+    ApiError,
+    Permanent,
+    Transient,
+    raise_for_status,
+)
+from usage_batches import chunks, encode_body  # noqa: E402
 from usage_files import (  # noqa: E402
     InputError,
     detect_format,
     read_events,
     sniff,
 )
+from usage_summary import Summary, add_counts, batch_error  # noqa: E402
 
 from usage_billing_connector.core.signing import sign_header  # noqa: E402
 
 EVENTS_PATH = "/usage_billing/v1/events"
-# Per-event errors kept in Summary.errors: a file whose every line is wrong must
-# not make the summary as large as the file.
-MAX_EVENT_ERRORS = 1000
-
-
-@dataclass
-class Summary:
-    """What a ``send`` achieved, added up over every batch."""
-
-    accepted: int = 0
-    duplicates: int = 0
-    quarantined: int = 0
-    rejected: int = 0
-    requests: int = 0
-    retries: int = 0
-    failed_batches: int = 0
-    errors: list = field(default_factory=list)
-
-    @property
-    def ok(self):
-        """Every batch was answered and no event was rejected."""
-        return not self.failed_batches and not self.rejected
-
-    def line(self):
-        return (
-            f"accepted={self.accepted} duplicates={self.duplicates} "
-            f"quarantined={self.quarantined} rejected={self.rejected} "
-            f"requests={self.requests} retries={self.retries} "
-            f"failed_batches={self.failed_batches}"
-        )
-
-
-class _AttemptFailed(Exception):
-    def __init__(self, message, retry_after=None, status=None, code=None):
-        super().__init__(message)
-        self.message, self.retry_after, self.status, self.code = message, retry_after, status, code
-
-
-class _Transient(_AttemptFailed):
-    """An attempt failed in a way that a later identical attempt may not."""
-
-
-class _Permanent(_AttemptFailed):
-    """An answer that the same request would get again: do not retry it."""
 
 
 class UsageClient:
@@ -171,7 +137,7 @@ class UsageClient:
         than each waiting through the same backoff.
         """
         summary = Summary()
-        batches = _chunks(events, self.batch_size)
+        batches = chunks(events, self.batch_size)
         for number, batch in enumerate(batches, 1):
             if not self._send_batch(number, batch, summary):
                 skipped = sum(1 for _ in batches)
@@ -211,7 +177,7 @@ class UsageClient:
         for attempt in range(self.max_retries + 1):
             try:
                 return self._get(target)
-            except _Transient as exc:
+            except Transient as exc:
                 if attempt == self.max_retries:
                     raise ApiError(exc.message, exc.status, exc.code) from None
                 self.sleep(self._delay(attempt, exc.retry_after))
@@ -227,16 +193,13 @@ class UsageClient:
             response = self.session.get(
                 self.base_url + target, headers=headers, timeout=self.timeout
             )
-        except (requests.ConnectionError, requests.Timeout) as exc:
-            raise _Transient(f"{type(exc).__name__}: {exc}") from None
-        status = response.status_code
-        code, message = _error_of(response)
-        if _is_transient(status, code):
-            retry_after = _retry_after(response.headers.get("Retry-After"))
-            raise _Transient(f"HTTP {status}: {message}", retry_after, status, code)
-        if status != 200:
-            raise ApiError(f"HTTP {status}: {message}", status, code)
-        return response.json()
+        except TRANSPORT_ERRORS as exc:
+            raise Transient(f"{type(exc).__name__}: {exc}") from None
+        raise_for_status(response, ApiError)
+        try:
+            return response.json()
+        except ValueError:
+            raise ApiError("HTTP 200 with a body that is not JSON", status=200) from None
 
     def _send_batch(self, number, batch, summary):
         """One batch with its retries; False when the retries ran out."""
@@ -249,18 +212,18 @@ class UsageClient:
             summary.requests += 1
             try:
                 payload = self._post(body, request_id)
-            except _Transient as exc:
+            except Transient as exc:
                 if attempt == self.max_retries:
                     summary.failed_batches += 1
-                    summary.errors.append(_batch_error(number, batch, exc.status, exc.code, exc))
+                    summary.errors.append(batch_error(number, batch, exc.status, exc.code, exc))
                     return False
                 self.sleep(self._delay(attempt, exc.retry_after))
                 continue
-            except _Permanent as exc:
+            except Permanent as exc:
                 summary.failed_batches += 1
-                summary.errors.append(_batch_error(number, batch, exc.status, exc.code, exc))
+                summary.errors.append(batch_error(number, batch, exc.status, exc.code, exc))
                 return True
-            _add_counts(summary, payload)
+            add_counts(summary, payload)
             return True
         return False  # pragma: no cover - the loop always returns
 
@@ -273,26 +236,15 @@ class UsageClient:
         }
         try:
             response = self.session.post(self.url, data=body, headers=headers, timeout=self.timeout)
-        except (
-            requests.ConnectionError,
-            requests.Timeout,
-            # A connection dropped in the middle of the answer.
-            requests.exceptions.ChunkedEncodingError,
-        ) as exc:
-            raise _Transient(f"{type(exc).__name__}: {exc}") from None
-        status = response.status_code
-        code, message = _error_of(response)
-        if _is_transient(status, code):
-            retry_after = _retry_after(response.headers.get("Retry-After"))
-            raise _Transient(f"HTTP {status}: {message}", retry_after, status, code)
-        if status != 200:
-            raise _Permanent(f"HTTP {status}: {message}", status=status, code=code)
+        except TRANSPORT_ERRORS as exc:
+            raise Transient(f"{type(exc).__name__}: {exc}") from None
+        raise_for_status(response, Permanent)
         try:
             payload = response.json()
         except ValueError:
-            raise _Permanent("HTTP 200 with a body that is not JSON", status=status) from None
+            raise Permanent("HTTP 200 with a body that is not JSON", status=200) from None
         if not isinstance(payload, dict) or "accepted" not in payload:
-            raise _Permanent("HTTP 200 without the expected counts", status=status)
+            raise Permanent("HTTP 200 without the expected counts", status=200)
         return payload
 
     def _delay(self, attempt, retry_after):
@@ -310,110 +262,8 @@ class UsageClient:
         return step / 2 + self._random.uniform(0, step / 2)
 
 
-class ApiError(Exception):
-    """A read the API answered with an error (``status``, ``code``), or could not answer."""
-
-    def __init__(self, message, status=None, code=None):
-        super().__init__(message)
-        self.message, self.status, self.code = message, status, code
-
-
-def _is_transient(status, code):
-    """429, 5xx, and a 404 that is not the API's own JSON error: Odoo answers so
-    while it runs without its database (PostgreSQL restarting)."""
-    return status == 429 or status >= 500 or (status == 404 and code is None)
-
-
 def _tenant_path(tenant):
     return f"/usage_billing/v1/tenants/{quote(str(tenant), safe='')}"
-
-
-def _chunks(iterable, size):
-    iterator = iter(iterable)
-    while batch := list(itertools.islice(iterator, size)):
-        yield batch
-
-
-def _json_default(value):
-    """Quantities may be Decimals (sent as exact decimal strings) and timestamps datetimes."""
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            raise TypeError("timestamp datetimes must be timezone-aware")
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
-
-
-def encode_body(events):
-    """The exact bytes that are signed and sent (compact, UTF-8).
-
-    A lone surrogate (JSON may spell one, UTF-8 cannot) is sent as its ``\\u``
-    escape, so the server rejects that one event instead of the batch.
-    """
-    text = json.dumps(
-        {"events": events},
-        separators=(",", ":"),
-        ensure_ascii=False,
-        allow_nan=False,
-        default=_json_default,
-    )
-    try:
-        return text.encode()
-    except UnicodeEncodeError:
-        return json.dumps(
-            {"events": events}, separators=(",", ":"), allow_nan=False, default=_json_default
-        ).encode()
-
-
-def _error_of(response):
-    try:
-        error = response.json()["error"]
-        return error.get("code"), error.get("message") or response.reason
-    except (ValueError, KeyError, TypeError, AttributeError):
-        return None, response.reason or ""
-
-
-def _retry_after(value):
-    """Seconds from a ``Retry-After`` header (delta-seconds or HTTP date), else None."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        moment = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, moment.timestamp() - time.time())
-
-
-def _batch_error(number, batch, status, code, exc):
-    return {
-        "batch": number,
-        "events": len(batch),
-        "first_event_id": batch[0].get("event_id") if isinstance(batch[0], dict) else None,
-        "status": status,
-        "code": code,
-        "message": exc.message,
-    }
-
-
-def _add_counts(summary, payload):
-    for name in ("accepted", "duplicates", "quarantined", "rejected"):
-        setattr(summary, name, getattr(summary, name) + int(payload.get(name, 0)))
-    for result in payload.get("results") or ():
-        if len(summary.errors) >= MAX_EVENT_ERRORS:
-            break
-        if result.get("status") == "rejected":
-            error = result.get("error") or {}
-            summary.errors.append(
-                {
-                    "event_id": result.get("event_id"),
-                    "code": error.get("code"),
-                    "message": error.get("message"),
-                }
-            )
 
 
 # ------------------------------------------------------------------------ CLI

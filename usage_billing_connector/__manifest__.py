@@ -2,7 +2,7 @@
 {
     "name": "Usage Billing Connector",
     "summary": "Turn signed SaaS usage events into rated statements and draft invoices",
-    "version": "19.0.1.1.0",
+    "version": "19.0.1.2.0",
     "category": "Accounting/Accounting",
     "website": "https://github.com/usage-billing/odoo-usage-billing",
     "author": "Usage Billing Team",
@@ -21,6 +21,7 @@
         "views/usage_metric_views.xml",
         "views/usage_api_key_views.xml",
         "views/usage_plan_views.xml",
+        "wizards/usage_statement_correction_wizard_views.xml",
         "views/usage_statement_views.xml",
         "views/usage_subscription_views.xml",
         "wizards/usage_subscription_change_wizard_views.xml",

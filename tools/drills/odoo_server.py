@@ -10,15 +10,14 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 import psycopg2
 import requests
+from odoo_command import odoo_command  # tools/ is on sys.path (fault_drills.py)
 
-ODOO_BIN = os.environ.get("ODOO_BIN", "/opt/odoo19/odoo-bin")
 HEALTH = "/usage_billing/v1/health"
 RESULT_MARK = "DRILL-RESULT "
 
@@ -84,7 +83,7 @@ class OdooServer:
 
     def _launch(self):
         command = [
-            sys.executable, ODOO_BIN, "server", "-c", self.conf, "-d", self.db,
+            *odoo_command(), "server", "-c", self.conf, "-d", self.db,
             f"--workers={self.workers}", "--max-cron-threads=1",
             "--load=base,rpc,web,queue_job", f"--http-port={self.http_port}",
             f"--gevent-port={self.http_port + 1}", f"--logfile={self.log}",
@@ -181,7 +180,7 @@ class OdooServer:
             f"def report(value):\n    print({RESULT_MARK!r} + _json.dumps(value, default=str))\n"
         )
         done = subprocess.run(
-            [sys.executable, ODOO_BIN, "shell", "-c", self.conf, "-d", self.db, "--no-http",
+            [*odoo_command(), "shell", "-c", self.conf, "-d", self.db, "--no-http",
              "--log-level=warn"],
             input=prelude + code,
             capture_output=True,

@@ -82,24 +82,7 @@ INGEST_RESPONSE = {
     "additionalProperties": False,
 }
 
-SIGNED_HEADERS = [
-    {
-        "name": "X-Usage-Key",
-        "in": "header",
-        "required": True,
-        "schema": {"type": "string"},
-        "description": "Public key id of the API key.",
-    },
-    {
-        "name": "X-Usage-Signature",
-        "in": "header",
-        "required": True,
-        "schema": {"type": "string", "examples": ["t=1767225600,v1=5f2b..."]},
-        "description": "t=<unix seconds>,v1=<hex HMAC-SHA256(secret, '<t>.' + raw body)>; "
-        "several v1 entries may be sent while rotating secrets.",
-    },
-    {"name": "X-Request-Id", "in": "header", "required": False, "schema": {"type": "string"}},
-]
+SIGNED_HEADERS = openapi_read.signed_headers("'<t>.' + raw body")
 
 
 def _error_responses():

@@ -7,24 +7,32 @@ NULLABLE_DECIMAL = {"type": ["string", "null"], "pattern": r"^-?[0-9]+(\.[0-9]+)
 INSTANT = {"type": "string", "format": "date-time"}
 LIMIT_STATE = {"enum": ["ok", "soft_exceeded", "hard_exceeded"]}
 
-SIGNED_GET_HEADERS = [
-    {
-        "name": "X-Usage-Key",
-        "in": "header",
-        "required": True,
-        "schema": {"type": "string"},
-        "description": "Public key id of the API key.",
-    },
-    {
-        "name": "X-Usage-Signature",
-        "in": "header",
-        "required": True,
-        "schema": {"type": "string", "examples": ["t=1767225600,v1=5f2b..."]},
-        "description": "t=<unix seconds>,v1=<hex HMAC-SHA256(secret, '<t>.GET <path?query>')>, "
-        "the path and query string exactly as sent.",
-    },
-    {"name": "X-Request-Id", "in": "header", "required": False, "schema": {"type": "string"}},
-]
+
+def signed_headers(signed_text):
+    """Headers of a signed request; ``signed_text`` is what the HMAC covers."""
+    return [
+        {
+            "name": "X-Usage-Key",
+            "in": "header",
+            "required": True,
+            "schema": {"type": "string"},
+            "description": "Public key id of the API key.",
+        },
+        {
+            "name": "X-Usage-Signature",
+            "in": "header",
+            "required": True,
+            "schema": {"type": "string", "examples": ["t=1767225600,v1=5f2b..."]},
+            "description": f"t=<unix seconds>,v1=<hex HMAC-SHA256(secret, {signed_text})>; "
+            "several v1 entries may be sent while rotating secrets.",
+        },
+        {"name": "X-Request-Id", "in": "header", "required": False, "schema": {"type": "string"}},
+    ]
+
+
+SIGNED_GET_HEADERS = signed_headers(
+    "'<t>.GET <path?query>', the path and query string exactly as sent"
+)
 TENANT = {
     "name": "tenant",
     "in": "path",

@@ -28,6 +28,7 @@ class Line:
     breakdown: str = ""
     metric: object = None  # the caller's metric key
     period: periods.Period | None = None  # the period this line bills
+    plan: object = None  # the caller's plan key, when not the subscription's current plan
 
 
 def _day(moment):
@@ -136,18 +137,31 @@ def usage_line(metric, metric_label, charge, quantity, decimals, period):
     )
 
 
-def late_usage_line(metric, metric_label, charge, new_quantity, billed_amount, decimals, period):
+def late_usage_line(
+    metric,
+    metric_label,
+    charge,
+    new_quantity,
+    billed_amount,
+    decimals,
+    period,
+    plan=None,
+    what="late usage",
+):
     """True-up of a period already invoiced: rate its new total, charge the difference.
 
     Rating the late events on their own would be wrong for ``max``/``unique``
-    metrics and for tiers; re-rating the period's whole quantity is exact.
+    metrics and for tiers; re-rating the period's whole quantity is exact.  The
+    same arithmetic corrects a period with another plan version (a negative
+    difference is a credit).  ``plan`` is the plan ``charge`` belongs to;
+    ``what`` names the true-up in the description.
     """
     rating = pricing.rate(charge, new_quantity)
     owed = pricing.round_amount(rating.amount, decimals)
     amount = owed - billed_amount
     return Line(
         "late_usage",
-        f"{metric_label}: late usage for {_period_label(period)} "
+        f"{metric_label}: {what} for {_period_label(period)} "
         f"(period total now {_quantity(rating.quantity)}, owed {owed}, billed {billed_amount})",
         amount,
         quantity=rating.quantity,
@@ -156,6 +170,7 @@ def late_usage_line(metric, metric_label, charge, new_quantity, billed_amount, d
         breakdown=rating.describe(decimals),
         metric=metric,
         period=period,
+        plan=plan,
     )
 
 

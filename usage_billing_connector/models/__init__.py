@@ -20,6 +20,7 @@ from . import usage_statement
 from . import usage_statement_line
 from . import usage_period_rating
 from . import usage_period_closing
+from . import usage_period_correction
 from . import usage_event_billing
 from . import account_move_line
 from . import usage_event_compaction

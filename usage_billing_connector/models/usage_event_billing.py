@@ -28,7 +28,7 @@ SELECT l.id
 class UsageEvent(models.Model):
     """What billing says about usage events (derived, never written) and the closed-period rules."""
 
-    _inherit = "usage.event"
+    _inherit = "usage.event"  # pylint: disable=consider-merging-classes-inherited
 
     statement_line_id = fields.Many2one(
         "usage.statement.line", compute="_compute_billing", search="_search_statement_line_id"
@@ -127,8 +127,11 @@ class UsageEvent(models.Model):
                 " WHERE tenant_id = ANY(%s) AND state != 'rejected'",
                 [list(tenant_ids)],
             )
+            # A correction being written re-opens its own period for the usage it releases.
+            correcting = set(self.env.context.get("usage_billing_correcting_periods", ()))
             for tid, start, end in cr.fetchall():
-                closed.setdefault(tid, []).append((utc.aware(start), utc.aware(end)))
+                if (tid, start) not in correcting:
+                    closed.setdefault(tid, []).append((utc.aware(start), utc.aware(end)))
         if not cancelled and not closed and not compacted:
             return None
 

@@ -52,8 +52,10 @@ UPDATE usage_statement_line l
 """
 
 
+# One concept per file: the event store (usage_event.py), its aggregates, what
+# billing derives from it and this upgrade each extend usage.event on their own.
 class UsageEvent(models.Model):
-    _inherit = "usage.event"
+    _inherit = "usage.event"  # pylint: disable=consider-merging-classes-inherited
 
     @api.model
     def _migrate_legacy_events(self):

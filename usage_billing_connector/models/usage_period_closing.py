@@ -221,7 +221,7 @@ class UsagePeriodClosing(models.AbstractModel):
                         "tenant_id": sub.tenant_id.id,
                         "sequence": sequence,
                         "kind": line.kind,
-                        "plan_id": sub.plan_id.id,
+                        "plan_id": (line.plan or sub.plan_id).id,
                         "metric_id": metric.id if metric else None,
                         "product_id": product.id,
                         "name": line.description,

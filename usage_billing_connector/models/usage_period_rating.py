@@ -11,12 +11,13 @@ _logger = logging.getLogger(__name__)
 
 #: The periods to recheck of some tenants (usage_period_recheck: written when a
 #: period is billed and when usage of a stated period is accepted), with the
-#: latest billing snapshot of each, kept when usage arrived that it did not see:
-#: the periods that need a late-usage true-up.  Never a scan of the history.
+#: latest billing snapshot of each and the plan version it was rated with, kept
+#: when usage arrived that it did not see: the periods that need a late-usage
+#: true-up.  Never a scan of the history.
 LATE_PERIODS_SQL = """
 WITH last AS (
     SELECT DISTINCT ON (l.tenant_id, l.period_start)
-           l.tenant_id, l.period_start, l.period_end, l.snapshot_to
+           l.tenant_id, l.period_start, l.period_end, l.snapshot_to, l.plan_id
       FROM usage_period_recheck r
       JOIN usage_statement_line l
         ON l.tenant_id = r.tenant_id AND l.period_start = r.period_start
@@ -25,7 +26,7 @@ WITH last AS (
      WHERE r.tenant_id = ANY(%(tenant_ids)s)
      ORDER BY l.tenant_id, l.period_start, l.id DESC
 )
-SELECT last.tenant_id, last.period_start, last.period_end, last.snapshot_to
+SELECT last.tenant_id, last.period_start, last.period_end, last.snapshot_to, last.plan_id
   FROM last
  WHERE EXISTS (
         SELECT 1 FROM usage_event_data e
@@ -130,11 +131,12 @@ class UsagePeriodRating(models.AbstractModel):
         # Checked: whatever is late now is billed by the statements being written,
         # which mark their own periods for the next check.
         cr.execute("DELETE FROM usage_period_recheck WHERE tenant_id = ANY(%s)", [list(tenant_ids)])
-        for tenant_id, start, end, snapshot in found:
-            late.periods[tenant_id].append((start, end, snapshot))
+        for tenant_id, start, end, snapshot, plan_id in found:
+            late.periods[tenant_id].append((start, end, snapshot, plan_id))
         events = self.env["usage.event"]
-        late.totals = events._aggregate([(t, s, e) for t, s, e, _snap in found], ("accepted",))
-        late.pending = _by_window(events._aggregate(found, ("accepted",)))
+        windows = [(t, s, e) for t, s, e, _snap, _plan in found]
+        late.totals = events._aggregate(windows, ("accepted",))
+        late.pending = _by_window(events._aggregate([f[:4] for f in found], ("accepted",)))
         cr.execute(BILLED_AMOUNTS_SQL, {"tenant_ids": list(tenant_ids)})
         late.billed = {(t, m, s): Decimal(amount) for t, m, s, amount in cr.fetchall()}
         return late
@@ -203,7 +205,9 @@ def _not_charged(metric, quantity, period, kind="usage"):
 class _LatePeriods:
     """Late-usage true-ups of some tenants, from inputs read once for the batch.
 
-    ``periods``: tenant id -> ``[(start, end, snapshot of its last billing)]``;
+    ``periods``: tenant id -> ``[(start, end, snapshot of its last billing, plan
+    id it was rated with)]`` — a true-up re-rates its period with the plan
+    version the period was billed with, not the subscription's current one;
     ``totals``: the whole quantity of each of those periods now; ``pending``: what
     arrived since their last billing; ``billed``: what was charged for them.
     """
@@ -218,9 +222,10 @@ class _LatePeriods:
     def lines(self, subscription, decimals):
         """``[(Line, snapshot_from)]``: a true-up per metric with new usage in a stated period."""
         tenant = subscription.tenant_id
-        charges = {charge.metric_id.id: charge for charge in subscription.plan_id.charge_ids}
         lines = []
-        for start, end, snapshot in self.periods.get(tenant.id, ()):
+        for start, end, snapshot, plan_id in self.periods.get(tenant.id, ()):
+            plan = self.env["usage.plan"].browse(plan_id)
+            charges = {charge.metric_id.id: charge for charge in plan.charge_ids}
             period = periods.Period(utc.aware(start), utc.aware(end))
             new_metrics = sorted(self.pending.get((tenant.id, start), {}))
             for metric in self.env["usage.metric"].browse(new_metrics):
@@ -231,7 +236,7 @@ class _LatePeriods:
                     continue
                 billed = self.billed.get((tenant.id, metric.id, start), Decimal(0))
                 line = statement_lines.late_usage_line(
-                    metric, metric.name, charge._to_core(), total, billed, decimals, period
+                    metric, metric.name, charge._to_core(), total, billed, decimals, period, plan
                 )
                 lines.append((line, snapshot))
         return lines

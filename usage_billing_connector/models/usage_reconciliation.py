@@ -9,6 +9,7 @@ RECONCILIATION_SQL = f"""
 SELECT l.id AS id,
        l.statement_id, s.tenant_id, s.company_id, s.currency_id, s.state AS statement_state,
        l.metric_id, l.kind, l.period_start, l.period_end,
+       s.invoice_id, s.correction_of_id, o.invoice_id AS corrected_invoice_id,
        received.count AS events_received,
        quarantined.count AS events_quarantined,
        l.quantity AS billed_quantity,
@@ -22,6 +23,7 @@ SELECT l.id AS id,
   FROM usage_statement_line l
   JOIN usage_statement s ON s.id = l.statement_id
   JOIN usage_tenant t ON t.id = s.tenant_id
+  LEFT JOIN usage_statement o ON o.id = s.correction_of_id
   LEFT JOIN usage_metric m ON m.id = l.metric_id
   -- Raw events of old invoiced periods may be compacted: their summary stands in.
   LEFT JOIN usage_event_compaction c ON c.statement_line_id = l.id
@@ -53,7 +55,10 @@ SELECT l.id AS id,
                 OR NOT usage_event_seen(e.accepted_xid, e.accepted_seq, l.snapshot_from))
   ) recomputed ON TRUE
   LEFT JOIN LATERAL (
-        SELECT sum(aml.quantity) AS quantity, sum(aml.price_subtotal) AS amount
+        -- A credit note shows credits positive: signed back to the statement's sign.
+        SELECT sum(aml.quantity) AS quantity,
+               sum(CASE WHEN am.move_type = 'out_refund' THEN -aml.price_subtotal
+                        ELSE aml.price_subtotal END) AS amount
           FROM account_move_line aml
           JOIN account_move am ON am.id = aml.move_id AND am.state != 'cancel'
          WHERE aml.usage_statement_line_id = l.id
@@ -77,6 +82,11 @@ class UsageReconciliation(models.Model):
     statement_state = fields.Selection(
         [("to_approve", "To approve"), ("approved", "Approved"), ("rejected", "Rejected")],
         readonly=True,
+    )
+    invoice_id = fields.Many2one("account.move", readonly=True)
+    correction_of_id = fields.Many2one("usage.statement", string="Corrects", readonly=True)
+    corrected_invoice_id = fields.Many2one(
+        "account.move", string="Corrected invoice", readonly=True
     )
     metric_id = fields.Many2one("usage.metric", readonly=True)
     kind = fields.Selection([("usage", "Usage"), ("late_usage", "Late usage")], readonly=True)

@@ -39,9 +39,21 @@ class UsageStatement(models.Model):
     amount_untaxed = fields.Monetary(compute="_compute_amount_untaxed", store=True)
     invoice_id = fields.Many2one("account.move", readonly=True, copy=False, tracking=True)
     event_count = fields.Integer(compute="_compute_event_count")
+    # A correction re-rates an invoiced period: a statement of the difference,
+    # invoiced as a credit note of the original invoice or a supplementary one.
+    correction_of_id = fields.Many2one(
+        "usage.statement", string="Corrects", readonly=True, index=True, check_company=True
+    )
+    correction_ids = fields.One2many("usage.statement", "correction_of_id", readonly=True)
+    correction_reason = fields.Text(readonly=True)
 
-    _subscription_period_uniq = models.Constraint(
-        "UNIQUE(subscription_id, period_start)", "A billing period is stated once."
+    _period_stated_once = models.UniqueIndex(
+        "(subscription_id, period_start) WHERE correction_of_id IS NULL",
+        "A billing period is stated once (corrections aside).",
+    )
+    _one_correction_to_approve = models.UniqueIndex(
+        "(correction_of_id) WHERE state = 'to_approve'",
+        "A period has one correction waiting for approval at a time.",
     )
     _invoice_uniq = models.UniqueIndex(
         "(invoice_id) WHERE invoice_id IS NOT NULL", "A statement has its own invoice."
@@ -116,6 +128,8 @@ class UsageStatement(models.Model):
         for statement in self:
             if statement.state != "rejected":
                 raise UserError(self.env._("Only rejected statements can be recomputed."))
+            if statement.correction_of_id:
+                raise UserError(self.env._("Correct the period again instead."))
             statement.line_ids.unlink()
             statement.write({"state": "to_approve"})
             self.env["usage.period.closing"]._fill_statement(statement)
@@ -125,6 +139,8 @@ class UsageStatement(models.Model):
         for statement in self:
             if statement.invoice_id:
                 continue  # exactly one invoice per statement
+            if statement.correction_of_id and not statement.amount_untaxed:
+                continue  # usage attributed at no charge: nothing to invoice or credit
             move = (
                 self.env["account.move"]
                 .with_company(statement.company_id)
@@ -134,22 +150,45 @@ class UsageStatement(models.Model):
 
     def _invoice_values(self):
         self.ensure_one()
-        return {
-            "move_type": "out_invoice",
+        credit = bool(self.correction_of_id) and self.amount_untaxed < 0
+        sign = -1 if credit else 1
+        values = {
+            "move_type": "out_refund" if credit else "out_invoice",
             "partner_id": self.partner_id.id,
             "currency_id": self.currency_id.id,
             "company_id": self.company_id.id,
             "invoice_origin": self.name,
             "ref": f"{self.tenant_id.external_id} {self.period_start.date()}",
             "invoice_line_ids": [
-                fields.Command.create(line._invoice_line_values())
+                fields.Command.create(line._invoice_line_values(sign))
                 for line in self.line_ids.sorted("sequence")
             ],
         }
+        if self.correction_of_id:
+            original = self.correction_of_id.invoice_id
+            values["ref"] = self.env._(
+                "Correction of %(invoice)s: %(reason)s",
+                invoice=original.name,
+                reason=self.correction_reason,
+            )
+            if credit:
+                values["reversed_entry_id"] = original.id
+        return values
 
     @api.model
     def _requires_approval(self):
         return get_bool_param(self.env, "require_approval")
+
+    def action_correct(self):
+        """Button: open the wizard that re-rates this invoiced period."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "usage.statement.correction.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_statement_id": (self.correction_of_id or self).id},
+        }
 
     def action_view_invoice(self):
         self.ensure_one()

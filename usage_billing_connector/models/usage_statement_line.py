@@ -45,12 +45,13 @@ class UsageStatementLine(models.Model):
     _billed_idx = models.Index("(tenant_id, metric_id, period_start)")
     invoice_line_ids = fields.One2many("account.move.line", "usage_statement_line_id")
 
-    def _invoice_line_values(self):
+    def _invoice_line_values(self, sign=1):
+        """Invoice line of this line; ``sign`` -1 on a credit note (credits show positive)."""
         self.ensure_one()
         currency = self.statement_id.currency_id
         precision = self.env["decimal.precision"]
         quantity, price_unit = statement_lines.invoice_figures(
-            to_decimal(self.amount),
+            sign * to_decimal(self.amount),
             to_decimal(self.billable),
             to_decimal(self.unit_price) if self.unit_price else None,
             currency.decimal_places,

@@ -88,10 +88,13 @@ SELECT r.metric_id, m.aggregation, sum(r.events)::text, sum(r.quantity_sum)::tex
  GROUP BY r.metric_id, m.aggregation
 """
 
+# DISTINCT in a subquery hashes; count(DISTINCT) sorts: 20 ms instead of 40-60 ms
+# for a month of 1,000 users a day (tools/bench_read_api.py).
 READ_VALUES_SQL = """
-SELECT metric_id, count(DISTINCT value)
-  FROM usage_rollup_value
- WHERE tenant_id = %(tenant_id)s AND day >= %(start)s AND day < %(end)s
+SELECT metric_id, count(*)
+  FROM (SELECT DISTINCT metric_id, value
+          FROM usage_rollup_value
+         WHERE tenant_id = %(tenant_id)s AND day >= %(start)s AND day < %(end)s) v
  GROUP BY metric_id
 """
 

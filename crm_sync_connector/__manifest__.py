@@ -23,4 +23,7 @@
         "views/crm_sync_menus.xml",
     ],
     "demo": ["demo/crm_sync_demo.xml"],
+    "assets": {
+        "web.assets_tests": ["crm_sync_connector/static/tests/tours/**/*"],
+    },
 }

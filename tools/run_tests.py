@@ -7,6 +7,11 @@
    with their dependencies and demo data, every Odoo test of both addons run
    (and nothing else), the database dropped afterwards.
 
+Browser tours run in headless Chromium; Odoo skips them without Chromium or
+websocket-client, so the summary says how many tours ran, and why the others
+did not (``tools/tour_report.py``). Set REQUIRE_TOURS=1 to count a skipped tour
+as a failure (``.ci/run`` does once it has made sure Chromium is there).
+
 Database connection: PGHOST, PGPORT, PGUSER, PGPASSWORD (defaults 127.0.0.1,
 5432, current user).  Set KEEP_DB=1 to keep the test database.
 Ends with ``total: N passed, N failed, N skipped`` and exits non-zero on failure.
@@ -27,6 +32,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from xml.etree import ElementTree
+
+import tour_report
 
 ROOT = Path(__file__).resolve().parent.parent
 ADDONS = ("usage_billing_connector", "crm_sync_connector")
@@ -198,8 +205,12 @@ def run_odoo_tests():
     ]
     cmd += ["--http-port", str(free_port()), "--gevent-port", str(free_port())]
     cmd += ["--stop-after-init", "--max-cron-threads=0", "--log-handler=odoo.tests.stats:INFO"]
+    tours = tour_report.find_tour_tests(ROOT, ADDONS)
+    problem = tour_report.browser_problem()
+    if problem:
+        print(f"Odoo tier: Odoo will skip the {len(tours)} browser tours: {problem}", flush=True)
     started = time.monotonic()
-    errors, report, skipped = [], None, 0
+    errors, report, skipped, tour_lines = [], None, 0, []
     try:
         proc = subprocess.Popen(
             cmd, cwd=tmp, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
@@ -211,6 +222,8 @@ def run_odoo_tests():
                 errors.append(line.rstrip())
             report = REPORT_RE.search(line) or report
             skipped += bool(SKIP_RE.search(line))
+            if ".tests." in line and ("skipped " in line or "FAIL: " in line or "ERROR: " in line):
+                tour_lines.append(line)
         returncode = proc.wait()
         two_nodes = run_two_nodes(config, db) if returncode == 0 else None
         installed = psql(
@@ -222,9 +235,17 @@ def run_odoo_tests():
             drop_database(db)
         shutil.rmtree(tmp, ignore_errors=True)
     tally = summarize_odoo_run(returncode, report, errors, skipped, installed, started)
+    lines, tours_skipped = tour_report.report(
+        tours, tour_report.tour_outcomes(tours, tour_lines), completed=report is not None
+    )
+    for line in lines:
+        print("Odoo tier:", line)
+    if tours_skipped and os.environ.get("REQUIRE_TOURS"):
+        print("Odoo tier: REQUIRE_TOURS is set: skipped tours count as a failure")
+        tally.failed += 1
     if two_nodes is not None:
         tally.add(two_nodes)
-    return tally
+    return tally, [line for line in lines if not line.startswith(" ")]
 
 
 def run_two_nodes(config, db):
@@ -279,8 +300,11 @@ def main():
     tally.add(run_pytest())
     tally.add(run_ruff())
     if odoo_importable():
-        tally.add(run_odoo_tests())
+        odoo_tally, notes = run_odoo_tests()
+        tally.add(odoo_tally)
     else:
+        tours = tour_report.find_tour_tests(ROOT, ADDONS)
+        notes = [f"tours NOT RUN: the Odoo tier did not run ({len(tours)} tours)"]
         print(
             f"\nOdoo tier NOT RUN: `import odoo` fails for {sys.executable}; "
             f"{count_odoo_tests()} Odoo tests of {', '.join(ADDONS)} were not run."
@@ -288,6 +312,8 @@ def main():
     elapsed = time.monotonic() - started
     status = "FAILED" if tally.failed else "OK"
     banner(f"{status} in {elapsed:.0f}s")
+    for note in notes:
+        print(note)
     print(f"total: {tally.passed} passed, {tally.failed} failed, {tally.skipped} skipped")
     return 1 if tally.failed else 0
 

@@ -37,5 +37,6 @@
     "demo": ["demo/usage_billing_demo.xml"],
     "assets": {
         "web.assets_backend": ["usage_billing_connector/static/src/**/*"],
+        "web.assets_tests": ["usage_billing_connector/static/tests/tours/**/*"],
     },
 }

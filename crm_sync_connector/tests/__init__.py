@@ -12,3 +12,4 @@ from . import test_account_status_batch
 from . import test_demo
 from . import test_collection_alerts
 from . import test_overview
+from . import test_tours

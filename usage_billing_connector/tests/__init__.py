@@ -25,3 +25,4 @@ from . import test_collection
 from . import test_webhook_delivery
 from . import test_overview
 from . import test_display
+from . import test_tours

@@ -28,6 +28,7 @@
         "views/usage_event_compaction_views.xml",
         "views/res_config_settings_views.xml",
         "views/usage_billing_menus.xml",
+        "views/usage_credit_views.xml",
     ],
     "demo": ["demo/usage_billing_demo.xml"],
 }

@@ -10,3 +10,4 @@ from . import test_odoo_backend
 from . import test_triggers
 from . import test_account_status_batch
 from . import test_demo
+from . import test_credit_alert

@@ -3,6 +3,8 @@ from . import usage_outbox_destination
 from . import usage_outbox_message
 from . import usage_outbox_attempt
 from . import usage_api_key
+from . import res_company
+from . import res_partner
 from . import usage_tenant
 from . import usage_metric
 from . import usage_event
@@ -18,9 +20,14 @@ from . import usage_subscription_history
 from . import usage_subscription_change
 from . import usage_statement
 from . import usage_statement_line
+from . import usage_credit_grant
+from . import usage_credit_ledger
+from . import usage_statement_credit
+from . import usage_tenant_credit
 from . import usage_period_rating
 from . import usage_period_closing
 from . import usage_event_billing
+from . import account_move
 from . import account_move_line
 from . import usage_event_compaction
 from . import usage_reconciliation

@@ -56,6 +56,25 @@ class ResConfigSettings(models.TransientModel):
         default=DEFAULTS["late_usage_policy"],
     )
 
+    usage_credit_product_id = fields.Many2one(
+        related="company_id.usage_credit_product_id", readonly=False
+    )
+    usage_credit_liability_account_id = fields.Many2one(
+        related="company_id.usage_credit_liability_account_id", readonly=False
+    )
+    usage_credit_breakage_account_id = fields.Many2one(
+        related="company_id.usage_credit_breakage_account_id", readonly=False
+    )
+    usage_credit_promo_account_id = fields.Many2one(
+        related="company_id.usage_credit_promo_account_id", readonly=False
+    )
+    usage_credit_available_on = fields.Selection(
+        related="company_id.usage_credit_available_on", readonly=False
+    )
+    usage_credit_pay_fees = fields.Boolean(
+        related="company_id.usage_credit_pay_fees", readonly=False
+    )
+
     @api.constrains(*(f"usage_billing_{name}" for name in MINIMUMS))
     def _check_usage_billing_limits(self):
         for settings in self:

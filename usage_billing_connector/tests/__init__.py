@@ -20,3 +20,5 @@ from . import test_event_compaction
 from . import test_api_openapi_fuzz
 from . import test_read_api
 from . import test_usage_rollup
+from . import test_credit_accounting
+from . import test_credit_billing

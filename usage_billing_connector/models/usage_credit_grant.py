@@ -4,6 +4,12 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from ..core import credits
 from ..core.numbers import to_decimal
 
+#: The only way ``remaining`` changes: refused (no row) when it would go below zero.
+MOVE_SQL = (
+    "UPDATE usage_credit_grant SET remaining = remaining + %s, write_date = now() "
+    "WHERE id = %s AND remaining + %s >= 0 RETURNING remaining"
+)
+
 STATES = [
     ("draft", "Draft"),
     ("invoiced", "Awaiting payment"),
@@ -76,7 +82,15 @@ class UsageCreditGrant(models.Model):
             lambda g: g.state != "draft"
         ):
             raise UserError(self.env._("Only a draft credit can change its amount or tenant."))
-        return super().write(vals)
+        result = super().write(vals)
+        if {"state", "expiry_date"} & set(vals):
+            self._invalidate_balances()
+        return result
+
+    def _invalidate_balances(self):
+        """Balances shown on tenants and customers are computed, not stored: read anew."""
+        self.env["usage.tenant"].invalidate_model(["credit_balance", "credit_expiries"])
+        self.env["res.partner"].invalidate_model(["usage_credit_summary"])
 
     @api.constrains("kind", "reason")
     def _check_reason(self):
@@ -215,14 +229,11 @@ class UsageCreditGrant(models.Model):
         self.ensure_one()
         delta = to_decimal(delta)
         self.flush_recordset(["remaining"])
-        self.env.cr.execute(
-            "UPDATE usage_credit_grant SET remaining = remaining + %s, write_date = now() "
-            "WHERE id = %s AND remaining + %s >= 0 RETURNING remaining",
-            [delta, self.id, delta],
-        )
+        self.env.cr.execute(MOVE_SQL, [delta, self.id, delta])
         if not self.env.cr.fetchone():
             raise UserError(self.env._("Credit %s does not hold %s any more.", self.name, -delta))
         self.invalidate_recordset(["remaining"])
+        self._invalidate_balances()
         # sudo: ledger lines are written by these movements only, never by users.
         return (
             self.env["usage.credit.ledger"]

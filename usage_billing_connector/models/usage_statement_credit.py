@@ -64,6 +64,7 @@ class UsageStatement(models.Model):
         # sudo: the approver (or the billing job) spends the tenant's credit,
         # which managers grant; the statement is what authorises it.
         grants = self.env["usage.credit.grant"].sudo()
+        grants.flush_model(["tenant_id", "state", "remaining", "expiry_date"])
         self.env.cr.execute(LOCK_AVAILABLE_SQL, [self.tenant_id.id, today])
         available = grants.browse([row[0] for row in self.env.cr.fetchall()])
         if not available:

@@ -93,11 +93,12 @@ class TestCreditAccounting(CreditCase):
         self.assertEqual((grant.state, grant.remaining), ("expired", 0.0))
         expiry = grant.ledger_ids.filtered(lambda line: line.kind == "expire")
         self.assertEqual(expiry.amount, -70.0)
+        self.assertEqual(expiry.move_id.line_ids.partner_id, self.partner_a)
         self.assertRecordValues(
             expiry.move_id.line_ids.sorted("balance"),
             [
-                {"account_id": self.breakage.id, "credit": 70.0, "partner_id": self.partner_a.id},
-                {"account_id": self.liability.id, "debit": 70.0, "partner_id": self.partner_a.id},
+                {"account_id": self.breakage.id, "debit": 0.0, "credit": 70.0},
+                {"account_id": self.liability.id, "debit": 70.0, "credit": 0.0},
             ],
         )
         self.assertEqual(self.balance_on(self.breakage), 70.0)
@@ -157,7 +158,8 @@ class TestCreditAccounting(CreditCase):
 
     def test_credit_pays_recurring_fees_only_when_the_company_says_so(self):
         plan = self._plan("fee", [{"metric_id": self.calls.id, "unit_price": 1.0}], fee=20.0)
-        subscription = self.subscribe(plan, tenant=self._make_tenant("t2", self.partner_b))
+        # partner_a: paid at once (partner_b's payment term pays in instalments).
+        subscription = self.subscribe(plan, tenant=self._make_tenant("t2", self.partner_a))
         self.tenant = subscription.tenant_id
         self.buy(100.0)
         statement, _invoice = self.bill_month(subscription, 1, 10)

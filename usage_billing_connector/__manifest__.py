@@ -33,6 +33,7 @@
         "views/res_config_settings_views.xml",
         "views/usage_billing_overview_views.xml",
         "views/usage_billing_menus.xml",
+        "views/usage_credit_views.xml",
     ],
     "demo": ["demo/usage_billing_demo.xml"],
     "assets": {

@@ -18,6 +18,8 @@ Input (every key optional except ``tenant``)::
                          "state": "posted", "payment_state": "not_paid",
                          "date": date},
         "overdue_amount": Decimal("0"),
+        "credit_balance": Decimal("120"),   # prepaid credit available now
+        "credit_next_expiry": date,         # next day some of it expires (or None)
     }
 
 Health inputs (see ``health``):
@@ -119,6 +121,8 @@ def build_account_status(data):
         "last_invoice_payment_state": invoice.get("payment_state"),
         "last_invoice_date": _iso(invoice.get("date")),
         "overdue_amount": overdue,
+        "credit_balance": numbers.to_optional_decimal(data.get("credit_balance")) or Decimal(0),
+        "credit_next_expiry": _iso(data.get("credit_next_expiry")),
         "health_score": score,
         "health_label": health.health_label(score),
         "health_reasons": "; ".join(reason for reason, _points in factors),

@@ -59,3 +59,13 @@ def alert_text(tenant, metric, threshold, used, included):
         f"billing period ({threshold}% threshold)."
     )
     return subject, body
+
+
+def credit_alert_text(tenant, balance, threshold, currency):
+    """Subject and body of the low prepaid credit alert (``credits.low_balance``)."""
+    subject = f"{tenant}: prepaid credit below {threshold} {currency}"
+    body = (
+        f"Tenant {tenant} has {balance} {currency} of prepaid credit left, below the "
+        f"{threshold} {currency} threshold: time to offer a top-up."
+    )
+    return subject, body

@@ -19,6 +19,8 @@ class ResPartner(models.Model):
     crm_sync_last_invoice = fields.Char(string="Last invoice", readonly=True)
     crm_sync_last_invoice_payment_state = fields.Char(string="Last invoice payment", readonly=True)
     crm_sync_overdue_amount = fields.Float(string="Overdue", readonly=True)
+    crm_sync_credit_balance = fields.Float(string="Credit balance (synced)", readonly=True)
+    crm_sync_credit_next_expiry = fields.Date(string="Credit expires on", readonly=True)
     crm_sync_health_score = fields.Integer(string="Health score", readonly=True)
     crm_sync_health_label = fields.Char(string="Health", readonly=True)
     crm_sync_health_reasons = fields.Char(string="Health reasons", readonly=True)

@@ -3,6 +3,7 @@ from odoo.tools import SQL, float_round
 
 from ..core.account_status import build_account_status
 from ..core.collection_alerts import collection_alert
+from ..core.thresholds import credit_alert_text
 
 #: The newest posted customer invoice of each (commercial partner, company).
 LAST_INVOICES_SQL = """
@@ -73,6 +74,7 @@ class UsageTenant(models.Model):
             + [(t.id, p, s) for t, (s, _e, p) in windows.items()]
         )
         invoices = self._crm_invoice_facts()
+        credit = self._credit_summary()
         statuses = {}
         for tenant in self:
             data = {
@@ -113,6 +115,9 @@ class UsageTenant(models.Model):
                     "date": last.invoice_date,
                 }
             data["overdue_amount"] = float_round(overdue, 2)
+            balance, expiries = credit.get(tenant.id, (0, []))
+            data["credit_balance"] = balance
+            data["credit_next_expiry"] = expiries[0][0] if expiries else None
             statuses[tenant.id] = data
         return statuses
 
@@ -150,3 +155,13 @@ class UsageTenant(models.Model):
             }
             self._crm_sync_notify("alert", payload, dedup_key=event["id"])
         return deliveries
+
+    def _notify_credits_low_balance(self, balance):
+        """Once per crossing (``usage_billing_connector``): an alert for the salesperson."""
+        payload = super()._notify_credits_low_balance(balance)
+        subject, body = credit_alert_text(
+            self.external_id, payload["balance"], payload["threshold"], payload["currency"]
+        )
+        # One pending alert per tenant: a second crossing before delivery merges into it.
+        self._crm_sync_notify("alert", dict(payload, subject=subject, body=body), payload["type"])
+        return payload

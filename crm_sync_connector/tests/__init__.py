@@ -13,3 +13,4 @@ from . import test_demo
 from . import test_collection_alerts
 from . import test_overview
 from . import test_tours
+from . import test_credit_alert

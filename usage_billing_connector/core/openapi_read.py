@@ -53,6 +53,7 @@ USAGE = {
         "metrics",
         "fees",
         "amount_untaxed",
+        "credits",
     ],
     "properties": {
         "tenant": {"type": "string"},
@@ -102,6 +103,27 @@ USAGE = {
             },
         },
         "amount_untaxed": DECIMAL,
+        "credits": {
+            "type": "object",
+            "description": "Prepaid credit that can pay usage today; statements use it first.",
+            "required": ["balance", "currency", "expires"],
+            "properties": {
+                "balance": DECIMAL,
+                "currency": {"type": "string"},
+                "expires": {
+                    "type": "array",
+                    "description": "Upcoming expiries, soonest first.",
+                    "items": {
+                        "type": "object",
+                        "required": ["date", "amount"],
+                        "properties": {
+                            "date": {"type": "string", "format": "date"},
+                            "amount": DECIMAL,
+                        },
+                    },
+                },
+            },
+        },
     },
 }
 

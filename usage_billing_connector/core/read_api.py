@@ -133,3 +133,15 @@ def entitlement_answer(code, used, soft_limit, hard_limit):
         "limit_state": state,
         "remaining": decimal_text(remaining),
     }
+
+
+def credits_answer(balance, currency, expiries, decimals):
+    """``credits`` of ``/usage``: the balance and ``[(date, amount)]`` upcoming expiries."""
+    return {
+        "balance": money_text(balance, decimals),
+        "currency": currency,
+        "expires": [
+            {"date": day.isoformat(), "amount": money_text(amount, decimals)}
+            for day, amount in expiries
+        ],
+    }

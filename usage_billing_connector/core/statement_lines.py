@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
-from . import periods, pricing
+from . import credits, periods, pricing
 from .numbers import to_decimal
 
 ZERO = Decimal(0)
@@ -18,7 +18,7 @@ ZERO = Decimal(0)
 
 @dataclass(frozen=True)
 class Line:
-    kind: str  # "fee" | "fee_adjustment" | "usage" | "late_usage"
+    kind: str  # "fee" | "fee_adjustment" | "usage" | "late_usage" | "commitment"
     description: str
     amount: Decimal  # rounded with the currency
     quantity: Decimal = ZERO
@@ -171,6 +171,29 @@ def late_usage_line(
         metric=metric,
         period=period,
         plan=plan,
+    )
+
+
+def commitment_line(committed, lines, period):
+    """True-up to the minimum spend of ``period``, or None when usage met it.
+
+    Counts the period's own usage lines as rated, per-charge minimums included
+    (they are part of what the customer was charged for usage); fees and late
+    usage of earlier periods do not count towards this period's commitment.
+    """
+    charged = sum((line.amount for line in lines if line.kind == "usage"), ZERO)
+    shortfall = credits.commitment_shortfall(committed, charged)
+    if not shortfall:
+        return None
+    return Line(
+        "commitment",
+        f"Commitment true-up for {_period_label(period)} "
+        f"(committed {to_decimal(committed)}, usage charged {charged})",
+        shortfall,
+        quantity=Decimal(1),
+        billable=Decimal(1),
+        unit_price=shortfall,
+        period=period,
     )
 
 

@@ -58,6 +58,24 @@ class ResConfigSettings(models.TransientModel):
 
     usage_post_and_send = fields.Boolean(related="company_id.usage_post_and_send", readonly=False)
     usage_auto_collect = fields.Boolean(related="company_id.usage_auto_collect", readonly=False)
+    usage_credit_product_id = fields.Many2one(
+        related="company_id.usage_credit_product_id", readonly=False
+    )
+    usage_credit_liability_account_id = fields.Many2one(
+        related="company_id.usage_credit_liability_account_id", readonly=False
+    )
+    usage_credit_breakage_account_id = fields.Many2one(
+        related="company_id.usage_credit_breakage_account_id", readonly=False
+    )
+    usage_credit_promo_account_id = fields.Many2one(
+        related="company_id.usage_credit_promo_account_id", readonly=False
+    )
+    usage_credit_available_on = fields.Selection(
+        related="company_id.usage_credit_available_on", readonly=False
+    )
+    usage_credit_pay_fees = fields.Boolean(
+        related="company_id.usage_credit_pay_fees", readonly=False
+    )
 
     @api.constrains(*(f"usage_billing_{name}" for name in MINIMUMS))
     def _check_usage_billing_limits(self):

@@ -15,7 +15,12 @@ included) and the real closing, so what the demo shows is what the product does:
 * usage of the current month for all three (acme beyond its allowances, so the
   CRM threshold alerts fire), quarantined events with different reasons (an
   unmapped tenant, an unknown metric, a timestamp days ahead), and a late event
-  of the invoiced month, to be trued up on the next statement.
+  of the invoiced month, to be trued up on the next statement;
+* prepaid credit: globex bought 250.00 (invoiced on the liability account, paid)
+  and got 20.00 of goodwill; its approved statement is paid from the bought
+  credit first, its draft invoice shows "Prepaid credit applied" and the
+  balance fell below its low-balance threshold; initech holds 50.00 EUR of
+  goodwill credit that its statement waiting for approval will use.
 """
 
 import random
@@ -51,8 +56,9 @@ class UsageBillingDemo(models.AbstractModel):
         closing = self.env["usage.period.closing"]
         statements = {name: closing._close_subscription(sub)[0] for name, sub in subs.items()}
         self._ingest(key, [_late_event(previous)])
+        self._prepaid_credit(now)
         statements["acme"].action_approve()
-        statements["globex"].action_approve()
+        statements["globex"].action_approve()  # draws down globex's prepaid credit
         invoice = statements["acme"].invoice_id
         invoice.action_post()
         self.env["account.payment.register"].with_context(
@@ -70,6 +76,67 @@ class UsageBillingDemo(models.AbstractModel):
             invoice.write({"invoice_date": dated, "invoice_date_due": dated})
             invoice.action_post()
         self.env["usage.dunning"]._run(today)
+
+    def _prepaid_credit(self, now):
+        """globex bought 250.00 of credit (paid) and got 20.00 of goodwill; initech 50.00 EUR.
+
+        Approving globex's statement then consumes its purchased credit first (it
+        expires, the goodwill does not) and crosses its 150.00 low-balance line.
+        """
+        globex = self.env.ref("usage_billing_connector.demo_tenant_globex")
+        initech = self.env.ref("usage_billing_connector.demo_tenant_initech")
+        company = globex.company_id
+        accounts = self.env["account.account"].with_company(company)
+
+        def account(code, name, account_type):
+            found = accounts.search([("code", "=", code)], limit=1)
+            return found or accounts.create(
+                {"code": code, "name": name, "account_type": account_type}
+            )
+
+        company.write(
+            {
+                "usage_credit_product_id": self.env["product.product"]
+                .create({"name": "Prepaid usage credit", "type": "service", "taxes_id": False})
+                .id,
+                "usage_credit_liability_account_id": account(
+                    "212100", "Customer prepaid credit", "liability_current"
+                ).id,
+                "usage_credit_breakage_account_id": account(
+                    "450100", "Expired prepaid credit", "income_other"
+                ).id,
+                "usage_credit_promo_account_id": account(
+                    "443100", "Promotional credit", "expense"
+                ).id,
+            }
+        )
+        grants = self.env["usage.credit.grant"]
+        bought = grants.create(
+            {
+                "tenant_id": globex.id,
+                "amount": 250.0,
+                "expiry_date": (now + timedelta(days=180)).date(),
+            }
+        )
+        bought.action_confirm()
+        bought.invoice_id.action_post()
+        self.env["account.payment.register"].with_context(
+            active_model="account.move", active_ids=bought.invoice_id.ids
+        ).create({})._create_payments()
+        gifts = grants.create(
+            [
+                {"tenant_id": globex.id, "kind": "granted", "amount": 20.0, "reason": "Welcome"},
+                {
+                    "tenant_id": initech.id,
+                    "kind": "granted",
+                    "amount": 50.0,
+                    "reason": "Goodwill after the March outage",
+                    "expiry_date": (now + timedelta(days=90)).date(),
+                },
+            ]
+        )
+        gifts.action_confirm()
+        return bought | gifts
 
     def _ingest(self, key, events):
         # sudo: as the ingestion endpoint does, in the key's company.

@@ -239,7 +239,10 @@ class UsagePeriodClosing(models.AbstractModel):
         for statement_id, (sub, lines) in rated_statements.items():
             for sequence, (line, snapshot_from) in enumerate(lines):
                 metric = line.metric
-                product = metric.product_id if metric else sub.plan_id.fee_product_id
+                if line.kind == "commitment":
+                    product = sub.plan_id.commitment_product_id
+                else:
+                    product = metric.product_id if metric else sub.plan_id.fee_product_id
                 rows.append(
                     {
                         "statement_id": statement_id,

@@ -96,10 +96,13 @@ class UsagePeriodRating(models.AbstractModel):
         for sub, period, with_late in items:
             decimals = sub.tenant_id.currency_id.decimal_places
             quantities = usage.get((sub.tenant_id.id, utc.naive(period.start)), {})
-            lines = [
-                (line, None)
-                for line in self._usage_lines(sub, period, quantities, decimals, pricing)
-            ]
+            usage_lines = self._usage_lines(sub, period, quantities, decimals, pricing)
+            lines = [(line, None) for line in usage_lines]
+            commitment = sub._commitment_amount()
+            if commitment:
+                true_up = statement_lines.commitment_line(commitment, usage_lines, period)
+                if true_up:
+                    lines.append((true_up, None))
             if with_late:
                 lines += late.lines(sub, decimals)
             fees = self._fee_lines(sub, period, ahead[sub.id], decimals)

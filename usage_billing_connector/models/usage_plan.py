@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 
 from ..exceptions import SubscriptionChangeError
 
@@ -11,6 +11,8 @@ PRICING_FIELDS = {
     "fee_unit_price",
     "fee_timing",
     "charge_ids",
+    "commitment_amount",
+    "commitment_product_id",
 }
 
 
@@ -49,6 +51,18 @@ class UsagePlan(models.Model):
         default="in_arrears",
     )
     charge_ids = fields.One2many("usage.plan.charge", "plan_id", string="Usage charges", copy=True)
+    commitment_amount = fields.Monetary(
+        string="Minimum spend per period",
+        currency_field="currency_id",
+        help="Commitment: when the usage charged in a period is below it, the statement adds "
+        "a true-up line to it. Per-charge minimums count as usage charged.",
+    )
+    commitment_product_id = fields.Many2one(
+        "product.product",
+        string="Commitment true-up product",
+        check_company=True,
+        help="Product (and so income account and taxes) of the true-up invoice line.",
+    )
     is_invoiced = fields.Boolean(compute="_compute_is_invoiced")
 
     # One price list per currency: the same plan code may be offered in several
@@ -62,6 +76,19 @@ class UsagePlan(models.Model):
         "(company_id, code, currency_id) WHERE active",
         "Only one version of a plan's price list in a currency can be active.",
     )
+
+    _commitment_positive = models.Constraint(
+        "CHECK(commitment_amount IS NULL OR commitment_amount >= 0)",
+        "A commitment cannot be negative.",
+    )
+
+    @api.constrains("commitment_amount", "commitment_product_id")
+    def _check_commitment_product(self):
+        for plan in self:
+            if plan.commitment_amount and not plan.commitment_product_id:
+                raise ValidationError(
+                    self.env._("Plan %s: a minimum spend needs its true-up product.", plan.name)
+                )
 
     @api.depends("code", "name", "version")
     def _compute_display_name(self):

@@ -9,6 +9,7 @@ LINE_KINDS = [
     ("fee_adjustment", "Fee adjustment"),
     ("usage", "Usage"),
     ("late_usage", "Late usage"),
+    ("commitment", "Commitment true-up"),
 ]
 
 

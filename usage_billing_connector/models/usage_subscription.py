@@ -2,6 +2,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from ..core import periods, utc
+from ..core.numbers import to_decimal
 from ..utils.display import period_labeler
 
 STATES = [
@@ -76,6 +77,11 @@ class UsageSubscription(models.Model):
     current_period_start = fields.Datetime(compute="_compute_current_period")
     current_period_end = fields.Datetime(compute="_compute_current_period")
     current_period_label = fields.Char(string="Current period", compute="_compute_current_period")
+    commitment_amount = fields.Monetary(
+        string="Minimum spend per period",
+        tracking=True,
+        help="This customer's commitment; empty: the plan's minimum spend.",
+    )
     mrr = fields.Monetary(
         string="MRR", compute="_compute_mrr", help="Recurring fee per month, at today's seats."
     )
@@ -273,3 +279,21 @@ class UsageSubscription(models.Model):
     def action_cancel(self):
         for sub in self:
             sub._apply_change("cancelled", fields.Datetime.now())
+
+    def _commitment_amount(self):
+        """The minimum spend per period in force: the subscription's, else the plan's."""
+        self.ensure_one()
+        return to_decimal(self.commitment_amount or self.plan_id.commitment_amount or 0)
+
+    @api.constrains("commitment_amount", "plan_id")
+    def _check_commitment(self):
+        for sub in self:
+            if sub.commitment_amount < 0:
+                raise ValidationError(self.env._("A commitment cannot be negative."))
+            if sub.commitment_amount and not sub.plan_id.commitment_product_id:
+                raise ValidationError(
+                    self.env._(
+                        "Set the commitment true-up product on plan %s first.",
+                        sub.plan_id.display_name,
+                    )
+                )

@@ -74,6 +74,7 @@ class UsageTenant(models.Model):
                 )
             )
         total = sum((line.amount for line, _s in rated), Decimal(0))
+        balance, expiries = self._credit_summary()[self.id]
         return {
             "tenant": self.external_id,
             "plan": sub.plan_id.code,
@@ -84,6 +85,7 @@ class UsageTenant(models.Model):
             "metrics": metrics,
             "fees": fees,
             "amount_untaxed": read_api.money_text(total, decimals),
+            "credits": read_api.credits_answer(balance, self.currency_id.name, expiries, decimals),
         }
 
     def _api_metric(self, metric):

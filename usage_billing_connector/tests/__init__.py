@@ -26,3 +26,5 @@ from . import test_webhook_delivery
 from . import test_overview
 from . import test_display
 from . import test_tours
+from . import test_credit_accounting
+from . import test_credit_billing

@@ -213,3 +213,25 @@ class TestReadApi(UsageApiCase):
         now = datetime.now()
         start = datetime.fromisoformat(body["period_end"].replace("Z", ""))
         self.assertLess(start, now, "the previous period has ended")
+
+    def test_usage_shows_the_prepaid_credit_and_its_expiries(self):
+        body = self.get(USAGE.format("t-one")).json()
+        currency = self.tenant.currency_id.name
+        self.assertEqual(body["credits"], {"balance": "0.00", "currency": currency, "expires": []})
+        grants = self.env["usage.credit.grant"].create(
+            [
+                {"tenant_id": self.tenant.id, "kind": "granted", "reason": "Trial", "amount": a}
+                | ({"expiry_date": expiry} if expiry else {})
+                for a, expiry in ((40.0, "2099-03-31"), (60.5, None))
+            ]
+        )
+        grants.action_confirm()
+        body = self.get(USAGE.format("t-one")).json()
+        self.assertEqual(
+            body["credits"],
+            {
+                "balance": "100.50",
+                "currency": currency,
+                "expires": [{"date": "2099-03-31", "amount": "40.00"}],
+            },
+        )

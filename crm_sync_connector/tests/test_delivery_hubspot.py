@@ -4,6 +4,7 @@ from odoo.tests import tagged
 from .common import CrmSyncCase
 
 UPSERT = "/crm/v3/objects/companies/batch/upsert"
+NOTES = "/crm/v3/objects/notes"
 
 
 @tagged("post_install", "-at_install")
@@ -59,7 +60,9 @@ class TestHubSpotDelivery(CrmSyncCase):
             self.assertEqual(messages.revision, 3)
             trap.assert_jobs_count(2)  # the update and the suspension's alert
             self.run_until_settled(trap)
-        self.assertEqual(len(self.crm.requests_to(UPSERT)), 1)
+        # One upsert for the three coalesced changes; the alert upserts its company too.
+        self.assertEqual(len(self.crm.requests_to(UPSERT)), 2)
+        self.assertEqual(len(self.crm.requests_to(NOTES)), 1)
         properties = self.crm.hubspot_companies["acme"]["properties"]
         self.assertEqual(properties["usage_subscription_state"], "suspended")
         self.assertEqual(messages.state, "done")

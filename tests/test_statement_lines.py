@@ -88,3 +88,21 @@ def test_invoice_figures_reproduce_the_statement_amount(billable, unit_price, am
     quantity, price = statement_lines.invoice_figures(amount, billable, unit_price, 2, 2, 2)
     assert (quantity, price) == expected
     assert pricing.round_amount(quantity * price, 2) == amount
+
+
+@pytest.mark.parametrize(
+    ("charged", "trued_up", "expected"),
+    [
+        (D("90.00"), D("40.00"), D("-30.00")),  # 60 + 30 late: the true-up shrinks to 10
+        (D("110.00"), D("10.00"), D("-10.00")),  # beyond the commitment: no true-up left
+        (D("60.00"), D("40.00"), None),  # nothing late changed the period's charge
+    ],
+)
+def test_late_usage_fills_the_commitment_before_it_is_charged_on_top(charged, trued_up, expected):
+    line = statement_lines.commitment_adjustment_line(D(100), charged, trued_up, APRIL)
+    if expected is None:
+        assert line is None
+    else:
+        assert line.kind == "commitment"
+        assert line.amount == expected
+        assert "after late usage" in line.description

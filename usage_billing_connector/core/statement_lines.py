@@ -197,6 +197,31 @@ def commitment_line(committed, lines, period):
     )
 
 
+def commitment_adjustment_line(committed, usage_charged, trued_up, period):
+    """Late usage of a period whose commitment was trued up: the true-up as it stands now.
+
+    ``usage_charged`` is the period's usage as charged now (late true-ups
+    included), ``trued_up`` what its commitment lines charged so far; the line
+    brings the true-up to ``max(0, committed - usage_charged)``: late usage is
+    not charged on top of a commitment it only fills.  None when nothing changes.
+    """
+    owed = credits.commitment_shortfall(committed, usage_charged)
+    difference = owed - trued_up
+    if not difference:
+        return None
+    return Line(
+        "commitment",
+        f"Commitment true-up for {_period_label(period)} after late usage "
+        f"(committed {to_decimal(committed)}, usage charged {usage_charged}, "
+        f"trued up before {trued_up})",
+        difference,
+        quantity=Decimal(1),
+        billable=Decimal(1),
+        unit_price=difference,
+        period=period,
+    )
+
+
 def _single_unit_price(charge, rating):
     if charge.pricing_model == pricing.PER_UNIT:
         return to_decimal(charge.unit_price)

@@ -45,6 +45,15 @@ SELECT l.tenant_id, l.metric_id, l.period_start, sum(l.amount)::text
  GROUP BY l.tenant_id, l.metric_id, l.period_start
 """
 
+#: What commitment true-ups already charged, per (tenant, period).
+COMMITMENT_BILLED_SQL = """
+SELECT l.tenant_id, l.period_start, sum(l.amount)::text
+  FROM usage_statement_line l
+  JOIN usage_statement s ON s.id = l.statement_id AND s.state != 'rejected'
+ WHERE l.tenant_id = ANY(%(tenant_ids)s) AND l.kind = 'commitment'
+ GROUP BY l.tenant_id, l.period_start
+"""
+
 #: Recurring fees already billed ahead (in advance), per (subscription, period start).
 BILLED_AHEAD_SQL = """
 SELECT s.subscription_id, l.period_start, sum(l.amount)::text
@@ -146,6 +155,8 @@ class UsagePeriodRating(models.AbstractModel):
         late.pending = _by_window(events._aggregate([f[:4] for f in found], ("accepted",)))
         cr.execute(BILLED_AMOUNTS_SQL, {"tenant_ids": list(tenant_ids)})
         late.billed = {(t, m, s): Decimal(amount) for t, m, s, amount in cr.fetchall()}
+        cr.execute(COMMITMENT_BILLED_SQL, {"tenant_ids": list(tenant_ids)})
+        late.trued_up = {(t, s): Decimal(amount) for t, s, amount in cr.fetchall()}
         return late
 
     # ------------------------------------------------------------------ fees
@@ -241,9 +252,11 @@ class _LatePeriods:
         self.totals = {}
         self.pending = {}
         self.billed = {}
+        self.trued_up = {}
 
     def lines(self, subscription, decimals):
-        """``[(Line, snapshot_from)]``: a true-up per metric with new usage in a stated period."""
+        """``[(Line, snapshot_from)]``: a true-up per metric with new usage in a stated period,
+        and the period's commitment true-up brought up to date."""
         tenant = subscription.tenant_id
         lines = []
         for start, end, snapshot, plan_id in self.periods.get(tenant.id, ()):
@@ -251,15 +264,34 @@ class _LatePeriods:
             charges = {metric.id: charge for metric, charge in self.pricing.charges(plan).items()}
             period = periods.Period(utc.aware(start), utc.aware(end))
             new_metrics = sorted(self.pending.get((tenant.id, start), {}))
+            late = []
             for metric in self.env["usage.metric"].browse(new_metrics):
                 total = self.totals[(tenant.id, start, metric.id)]
                 charge = charges.get(metric.id)
                 if charge is None:
-                    lines.append((_not_charged(metric, total, period, "late_usage"), snapshot))
+                    late.append(_not_charged(metric, total, period, "late_usage"))
                     continue
                 billed = self.billed.get((tenant.id, metric.id, start), Decimal(0))
-                line = statement_lines.late_usage_line(
-                    metric, metric.name, charge, total, billed, decimals, period, plan
+                late.append(
+                    statement_lines.late_usage_line(
+                        metric, metric.name, charge, total, billed, decimals, period, plan
+                    )
                 )
-                lines.append((line, snapshot))
+            lines += [(line, snapshot) for line in late]
+            adjustment = self._commitment_adjustment(subscription, start, period, late)
+            if adjustment:
+                lines.append((adjustment, None))
         return lines
+
+    def _commitment_adjustment(self, subscription, start, period, late):
+        """The commitment true-up of a stated period, given its late usage (or None)."""
+        tenant_id = subscription.tenant_id.id
+        committed = subscription._commitment_amount()
+        trued_up = self.trued_up.get((tenant_id, start), Decimal(0))
+        if not committed and not trued_up:
+            return None
+        charged = sum(
+            (amount for (t, _m, s), amount in self.billed.items() if (t, s) == (tenant_id, start)),
+            Decimal(0),
+        ) + sum((line.amount for line in late), Decimal(0))
+        return statement_lines.commitment_adjustment_line(committed, charged, trued_up, period)

@@ -44,6 +44,36 @@ class TestCreditBilling(CreditCase):
         (february,) = self.close(subscription, now="2026-03-01 00:00:01")
         self.assertFalse(february.line_ids.filtered(lambda line: line.kind == "commitment"))
 
+    def test_late_usage_fills_a_trued_up_commitment_before_it_is_charged(self):
+        product = self._service("Commitment")
+        plan = self._plan("commit-late", [{"metric_id": self.calls.id, "unit_price": 1.0}])
+        plan.write({"commitment_amount": 100.0, "commitment_product_id": product.id})
+        subscription = self.subscribe(plan)
+        self.usage(self.calls, 60)
+        (january,) = self.close(subscription)
+        self.assertEqual(self.line(january, kind="commitment").amount, 40.0)
+        # 30 late calls for January: within the commitment already paid for.
+        self.usage(self.calls, 30, when="2026-01-20 00:00:00")
+        (february,) = self.close(subscription, now="2026-03-01 00:00:01")
+        late = self.line(february, self.calls, kind="late_usage")
+        adjustment = february.line_ids.filtered(
+            lambda line: line.kind == "commitment" and line.period_start == january.period_start
+        )
+        self.assertEqual((late.amount, adjustment.amount), (30.0, -30.0))
+        self.assertEqual(adjustment.product_id, product)
+        # 20 more: January's usage (110) now passes the commitment; 10 is owed on top.
+        self.usage(self.calls, 20, when="2026-01-21 00:00:00")
+        (march,) = self.close(subscription, now="2026-04-01 00:00:01")
+        late = self.line(march, self.calls, kind="late_usage")
+        adjustment = march.line_ids.filtered(
+            lambda line: line.kind == "commitment" and line.period_start == january.period_start
+        )
+        self.assertEqual((late.amount, adjustment.amount), (20.0, -10.0))
+        january_lines = (january | february | march).line_ids.filtered(
+            lambda line: line.period_start == january.period_start
+        )
+        self.assertEqual(sum(january_lines.mapped("amount")), 110.0)
+
     def test_credit_pays_the_commitment_true_up(self):
         product = self._service("Commitment")
         self.plan.write({"commitment_amount": 100.0, "commitment_product_id": product.id})

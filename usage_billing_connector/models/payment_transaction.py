@@ -10,6 +10,7 @@ class PaymentTransaction(models.Model):
 
     def _post_process(self):
         """Odoo pays and reconciles confirmed charges; failed ones start dunning."""
-        super()._post_process()
+        result = super()._post_process()
         for tx in self.filtered(lambda t: t.usage_collection and t.state in ("error", "cancel")):
             tx.invoice_ids._usage_charge_failed(tx)
+        return result

@@ -231,7 +231,13 @@ class UsageCreditGrant(models.Model):
         self.flush_recordset(["remaining"])
         self.env.cr.execute(MOVE_SQL, [delta, self.id, delta])
         if not self.env.cr.fetchone():
-            raise UserError(self.env._("Credit %s does not hold %s any more.", self.name, -delta))
+            raise UserError(
+                self.env._(
+                    "Credit %(credit)s does not hold %(amount)s any more.",
+                    credit=self.name,
+                    amount=-delta,
+                )
+            )
         self.invalidate_recordset(["remaining"])
         self._invalidate_balances()
         # sudo: ledger lines are written by these movements only, never by users.

@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 KINDS = [
@@ -45,7 +45,10 @@ class UsageCreditLedger(models.Model):
     )
 
     def write(self, vals):
-        raise UserError(self.env._("Credit ledger lines cannot be changed."))
+        if vals:
+            raise UserError(self.env._("Credit ledger lines cannot be changed."))
+        return super().write(vals)
 
-    def unlink(self):
+    @api.ondelete(at_uninstall=False)
+    def _unlink_never(self):
         raise UserError(self.env._("Credit ledger lines cannot be deleted."))

@@ -121,10 +121,12 @@ class UsageDunning(models.AbstractModel):
             return "skipped", self.env._("no saved payment method")
         log.transaction_id = transaction
         if transaction.state == "done":
-            return "done", self.env._("charge %s succeeded", transaction.reference)
+            return "done", self.env._("charge %(ref)s succeeded", ref=transaction.reference)
         if transaction.state in ("error", "cancel"):
-            return "failed", self.env._("charge %s failed", transaction.reference)
-        return "done", self.env._("charge %s is %s", transaction.reference, transaction.state)
+            return "failed", self.env._("charge %(ref)s failed", ref=transaction.reference)
+        return "done", self.env._(
+            "charge %(ref)s is %(state)s", ref=transaction.reference, state=transaction.state
+        )
 
     def _step_reminder(self, invoice, step, log):
         template = step._reminder_template()

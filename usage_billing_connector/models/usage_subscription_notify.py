@@ -8,7 +8,7 @@ NOTIFIED_CHANGES = ("suspended", "reactivated")
 
 
 class UsageSubscription(models.Model):
-    _inherit = "usage.subscription"
+    _inherit = "usage.subscription"  # pylint: disable=consider-merging-classes-inherited
 
     def _apply_change(
         self, change_type, effective_at, plan=None, seats=None, reason=None, invoice=None, **trace

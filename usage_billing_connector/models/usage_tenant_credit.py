@@ -11,7 +11,7 @@ _logger = logging.getLogger(__name__)
 class UsageTenant(models.Model):
     """A tenant's prepaid credit: balance, coming expiries and the low-balance notice."""
 
-    _inherit = "usage.tenant"
+    _inherit = "usage.tenant"  # pylint: disable=consider-merging-classes-inherited
 
     credit_grant_ids = fields.One2many("usage.credit.grant", "tenant_id", string="Credits")
     credit_balance = fields.Monetary(

@@ -13,7 +13,7 @@ from ..core import webhook_events
 
 
 class UsageTenant(models.Model):
-    _inherit = "usage.tenant"
+    _inherit = "usage.tenant"  # pylint: disable=consider-merging-classes-inherited
 
     def _usage_notify(self, event_type, data, created_at=None):
         """Emit ``event_type`` with ``data`` for each tenant of ``self``; the deliveries."""

@@ -114,16 +114,22 @@ write_config() {
     done
     printf '' 2>/dev/null >"$ODOO_RC" || die "cannot write the effective configuration $ODOO_RC"
     chmod 600 "$ODOO_RC"
-    {
-        # The master password goes into [options]; ENVIRON, unlike awk -v,
-        # takes the value as is (no backslash escapes).
-        ODOO_COMPOSE_ADMIN_PASSWD=$master_password awk '
-            { print }
-            /^\[options\][[:space:]]*$/ { print "admin_passwd = " ENVIRON["ODOO_COMPOSE_ADMIN_PASSWD"] }
-        ' "$BASE_CONF"
-        printf '\n[usage_billing]\nencryption_keys = %s\n' "$usage_billing_keys"
-        printf '\n[crm_sync]\nencryption_keys = %s\n' "$crm_sync_keys"
-    } >"$ODOO_RC"
+    # The generated secrets join the base configuration in one writer; they
+    # travel through the environment, never on a command line (ps shows it).
+    ODOO_COMPOSE_MASTER=$master_password ODOO_COMPOSE_USAGE_KEYS=$usage_billing_keys \
+        ODOO_COMPOSE_CRM_KEYS=$crm_sync_keys python3 - "$BASE_CONF" >"$ODOO_RC" <<'EOF' ||
+import configparser
+import os
+import sys
+
+config = configparser.ConfigParser(interpolation=None)
+config.read(sys.argv[1])
+config["options"]["admin_passwd"] = os.environ["ODOO_COMPOSE_MASTER"]
+config["usage_billing"] = {"encryption_keys": os.environ["ODOO_COMPOSE_USAGE_KEYS"]}
+config["crm_sync"] = {"encryption_keys": os.environ["ODOO_COMPOSE_CRM_KEYS"]}
+config.write(sys.stdout)
+EOF
+        die "cannot write the effective configuration $ODOO_RC"
     umask "$saved_umask"
 }
 

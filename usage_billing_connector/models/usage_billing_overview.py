@@ -23,6 +23,7 @@ from odoo import api, fields, models
 from odoo.tools import SQL, format_amount
 
 from ..core.period_label import age_label
+from ..utils.actions import list_action
 
 #: The reconciliation figure covers periods that ended this recently (older
 #: ones were reconciled when closed; the Reconciliation menu shows them all).
@@ -253,15 +254,8 @@ class UsageBillingOverview(models.Model):
 
     def _list_action(self, xmlid, domain, name=None, context=None):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(xmlid)
-        action.update(
-            {
-                "domain": domain,
-                "context": {"create": False, **(context or {})},
-                "name": name or action["name"],
-                "target": "current",
-            }
-        )
+        action = list_action(self.env, xmlid, domain, name, context)
+        action["target"] = "current"
         return action
 
     def action_open_ingestion(self):

@@ -1,0 +1,21 @@
+"""The list behind a figure: a window action narrowed to the figure's records."""
+
+
+def list_action(env, xmlid, domain, name=None, context=None):
+    """Action ``xmlid`` showing ``domain`` under the title ``name`` (else its own), no create.
+
+    The web client titles an action (breadcrumb) with its ``display_name``
+    before its ``name``, and ``_for_xml_id`` returns both: both are set, or the
+    list would carry the generic title of ``xmlid``.
+    """
+    action = env["ir.actions.act_window"]._for_xml_id(xmlid)
+    name = name or action["name"]
+    action.update(
+        {
+            "name": name,
+            "display_name": name,
+            "domain": domain,
+            "context": {"create": False, **(context or {})},
+        }
+    )
+    return action

@@ -19,3 +19,15 @@ def list_action(env, xmlid, domain, name=None, context=None):
         }
     )
     return action
+
+
+def form_action(record):
+    """Action opening ``record`` in its form."""
+    record.ensure_one()
+    return {
+        "type": "ir.actions.act_window",
+        "res_model": record._name,
+        "res_id": record.id,
+        "view_mode": "form",
+        "views": [(False, "form")],
+    }

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from odoo import fields, models
 from odoo.addons.usage_billing_connector.core.period_label import age_label
-from odoo.addons.usage_billing_connector.utils.list_action import list_action
+from odoo.addons.usage_billing_connector.utils.actions import list_action
 
 #: One pass over the backends' messages: pending and dead on the state index,
 #: deliveries of the last 24 h on the partial index of delivered messages.

@@ -23,7 +23,7 @@ from odoo import api, fields, models
 from odoo.tools import SQL, format_amount
 
 from ..core.period_label import age_label
-from ..utils.list_action import list_action
+from ..utils.actions import form_action, list_action
 
 #: The reconciliation figure covers periods that ended this recently (older
 #: ones were reconciled when closed; the Reconciliation menu shows them all).
@@ -317,14 +317,7 @@ class UsageBillingOverview(models.Model):
         self.ensure_one()
         if not self.quarantine_oldest_id:
             return self.action_open_quarantine()
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": "usage.event",
-            "res_id": self.quarantine_oldest_id.id,
-            "view_mode": "form",
-            "views": [(False, "form")],
-            "target": "current",
-        }
+        return dict(form_action(self.quarantine_oldest_id), target="current")
 
     def action_open_to_approve(self):
         return self._list_action(

@@ -2,7 +2,7 @@ from odoo import fields, models
 
 from ..core.period_label import age_label
 from ..core.quarantine import REASONS
-from ..utils.list_action import list_action
+from ..utils.actions import form_action, list_action
 
 #: The quarantine backlog by company and reason, from the partial index of
 #: quarantined events.  A row's id is its oldest event's (unique, and stable
@@ -62,10 +62,5 @@ class UsageBillingOverviewQuarantine(models.Model):
 
     def action_open_oldest(self):
         self.ensure_one()
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": "usage.event",
-            "res_id": self.id,
-            "view_mode": "form",
-            "views": [(False, "form")],
-        }
+        # A row's id is its oldest event's.
+        return form_action(self.env["usage.event"].browse(self.id))

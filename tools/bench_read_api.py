@@ -299,11 +299,15 @@ def main():
                 env["usage.event"]._cron_compact_rollups()
             # What autovacuum does soon after: the compaction deleted every delta row
             # (hundreds of thousands here), which scans would otherwise still visit.
-            for table in ("usage_rollup", "usage_rollup_value"):
+            for table in ("usage_rollup", "usage_rollup_distinct"):
                 run_tests.psql(f"VACUUM ANALYZE {table}", args.db)
         with registry.cursor() as cr:
-            cr.execute("SELECT count(*) FROM usage_rollup WHERE tenant_id = %s", [tenant_id])
-            rollups = cr.fetchone()[0]
+            cr.execute(
+                "SELECT (SELECT count(*) FROM usage_rollup WHERE tenant_id = %(t)s),"
+                " (SELECT count(*) FROM usage_rollup_distinct WHERE tenant_id = %(t)s)",
+                {"t": tenant_id},
+            )
+            rollups = "{:,} + {:,}".format(*cr.fetchone())
         server = start_server(config, args.db)
         try:
             client = usage_client.UsageClient(url, key_ref, secret)

@@ -8,7 +8,7 @@ from .billing_common import BillingCase
 
 @tagged("post_install", "-at_install")
 class TestUsageRollup(BillingCase):
-    """The hourly rollups answer exactly what the events answer, for every aggregation."""
+    """The daily rollups answer exactly what the events answer, for every aggregation."""
 
     START, END = datetime(2026, 1, 1), datetime(2026, 2, 1)
 
@@ -34,7 +34,7 @@ class TestUsageRollup(BillingCase):
         last = self._metric("seats_last", "last")
         count = self._metric("logins", "count")
         for day, quantity in ((3, 5), (3, 7), (10, 2), (31, 1)):
-            when = f"2026-01-{day:02d} 10:{day:02d}:00"
+            when = f"2026-01-{day:02d} {8 + quantity:02d}:{day:02d}:00"  # 2 hours on the 3rd
             self.usage(self.calls, quantity, when=when)
             self.usage(self.storage, quantity * 10, when=when)
             self.usage(last, quantity, when=when)
@@ -52,7 +52,7 @@ class TestUsageRollup(BillingCase):
             "SELECT count(*) FROM usage_rollup WHERE tenant_id = %s AND metric_id = %s",
             [self.tenant.id, self.calls.id],
         )
-        self.assertEqual(self.env.cr.fetchone()[0], 4, "one row per hour once merged")
+        self.assertEqual(self.env.cr.fetchone()[0], 4, "one row per day once merged")
         self.assertEqual(self._both()[1], raw)
 
     def test_quarantined_usage_counts_once_released(self):
@@ -177,3 +177,33 @@ class TestUsageRollup(BillingCase):
         self.assertEqual(self._both()[1], {self.users.id: 2})
         cr.execute("SELECT to_regclass('usage_rollup_value')")
         self.assertIsNone(cr.fetchone()[0])
+
+    def test_upgrade_turns_the_hourly_rollups_of_19_0_1_2_0_into_daily_ones(self):
+        last = self._metric("seats_last", "last")
+        for when, quantity in (("2026-01-02 01:00:00", 5), ("2026-01-02 23:00:00", 3)):
+            self.usage(self.calls, quantity, when=when)
+            self.usage(last, quantity, when=when)
+        self.env.flush_all()
+        cr = self.env.cr
+        # The shape 19.0.1.2.0 left: one row per hour.
+        cr.execute("ALTER TABLE usage_rollup RENAME COLUMN day TO hour")
+        cr.execute(
+            "UPDATE usage_rollup SET hour = hour + interval '1 hour' * (last_quantity - 2)"
+            " WHERE tenant_id = %s",
+            [self.tenant.id],
+        )
+        usage_rollup.hours_into_days(cr)
+        self.env["usage.event"]._cron_compact_rollups()
+        cr.execute(
+            "SELECT metric_id, day::text, events FROM usage_rollup WHERE tenant_id = %s",
+            [self.tenant.id],
+        )
+        self.assertEqual(
+            sorted(cr.fetchall()),
+            sorted(
+                [(self.calls.id, "2026-01-02 00:00:00", 2), (last.id, "2026-01-02 00:00:00", 2)]
+            ),
+        )
+        raw, rollup = self._both()
+        self.assertEqual(rollup, raw)
+        self.assertEqual(rollup, {self.calls.id: 8, last.id: 3})

@@ -1,20 +1,21 @@
-"""Hourly rollups of accepted usage: what a tenant used so far, without reading its events.
+"""Daily rollups of accepted usage: what a tenant used so far, without reading its events.
 
 The product asks "how much have I used this period?" on page loads; a tenant with
 a million events in its period must get the answer in milliseconds.  Every
 transaction that makes events billable appends, in the same statement or
-transaction, one row per (tenant, metric, hour) it touched to ``usage_rollup``
+transaction, one row per (tenant, metric, day) it touched to ``usage_rollup``
 (count, sum, max, and the last quantity with its instant and id) and, for
 ``unique_count`` metrics, one row per (tenant, metric, month, value) it touched
 to ``usage_rollup_distinct``, the days of the month the value was seen as bits
 (``core/day_masks.py``).  Appending (never updating) keeps concurrent ingestion
 free of row contention, and a reader sees a delta exactly when it sees its
 events: rollups are exact and consistent.  An hourly cron merges the deltas of
-each hour (and of each month's value) so reads stay small: a month of a
-thousand users a day is a thousand distinct-value rows, not thirty thousand.
+each day (and of each month's value) so reads stay small: a month is about
+thirty rows per metric, and a month of a thousand users a day a thousand
+distinct-value rows, not thirty thousand.
 
-Windows must start and end on whole hours (whole days for ``unique_count``);
-billing periods start at midnight, so every period does.
+Windows must start and end on whole days (UTC midnight); billing periods start
+at midnight, so every period does.  Other windows are read from the events.
 """
 
 from datetime import datetime
@@ -26,7 +27,7 @@ DDL = """
 CREATE TABLE IF NOT EXISTS usage_rollup (
     tenant_id int4 NOT NULL,
     metric_id int4 NOT NULL,
-    hour timestamp NOT NULL,
+    day timestamp NOT NULL,
     events bigint NOT NULL,
     quantity_sum numeric NOT NULL,
     quantity_max numeric NOT NULL,
@@ -34,7 +35,7 @@ CREATE TABLE IF NOT EXISTS usage_rollup (
     last_id bigint NOT NULL,
     last_quantity numeric NOT NULL
 );
-CREATE INDEX IF NOT EXISTS usage_rollup_window_idx ON usage_rollup (tenant_id, metric_id, hour);
+CREATE INDEX IF NOT EXISTS usage_rollup_window_idx ON usage_rollup (tenant_id, metric_id, day);
 CREATE TABLE IF NOT EXISTS usage_rollup_distinct (
     tenant_id int4 NOT NULL,
     metric_id int4 NOT NULL,
@@ -51,9 +52,9 @@ CREATE INDEX IF NOT EXISTS usage_rollup_distinct_window_idx
 #: the ingestion statement, or from events selected by id.
 DELTA_CTES = """
 rollup AS (
-    INSERT INTO usage_rollup (tenant_id, metric_id, hour, events, quantity_sum, quantity_max,
+    INSERT INTO usage_rollup (tenant_id, metric_id, day, events, quantity_sum, quantity_max,
                               last_at, last_id, last_quantity)
-    SELECT src.tenant_id, src.metric_id, date_trunc('hour', src.occurred_at), count(*),
+    SELECT src.tenant_id, src.metric_id, date_trunc('day', src.occurred_at), count(*),
            sum(src.quantity), max(src.quantity),
            (array_agg(src.occurred_at ORDER BY src.occurred_at DESC, src.id DESC))[1],
            (array_agg(src.id ORDER BY src.occurred_at DESC, src.id DESC))[1],
@@ -91,7 +92,7 @@ SELECT r.metric_id, m.aggregation, sum(r.events)::text, sum(r.quantity_sum)::tex
        max(r.quantity_max)::text,
        ((array_agg(r.last_quantity ORDER BY r.last_at DESC, r.last_id DESC))[1])::text
   FROM usage_rollup r JOIN usage_metric m ON m.id = r.metric_id
- WHERE r.tenant_id = %(tenant_id)s AND r.hour >= %(start)s AND r.hour < %(end)s
+ WHERE r.tenant_id = %(tenant_id)s AND r.day >= %(start)s AND r.day < %(end)s
  GROUP BY r.metric_id, m.aggregation
 """
 
@@ -111,19 +112,19 @@ SELECT metric_id, count(*)
 # in this statement's snapshot: they stay, and the next run merges them.
 COMPACT_SQL = """
 WITH split AS (
-    SELECT tenant_id, metric_id, hour FROM usage_rollup WHERE hour < %(before)s
-     GROUP BY tenant_id, metric_id, hour HAVING count(*) > 1
+    SELECT tenant_id, metric_id, day FROM usage_rollup WHERE day < %(before)s
+     GROUP BY tenant_id, metric_id, day HAVING count(*) > 1
 ), merged AS (
     DELETE FROM usage_rollup r USING split s
-     WHERE r.tenant_id = s.tenant_id AND r.metric_id = s.metric_id AND r.hour = s.hour
+     WHERE r.tenant_id = s.tenant_id AND r.metric_id = s.metric_id AND r.day = s.day
     RETURNING r.*
 )
 INSERT INTO usage_rollup
-SELECT tenant_id, metric_id, hour, sum(events), sum(quantity_sum), max(quantity_max),
+SELECT tenant_id, metric_id, day, sum(events), sum(quantity_sum), max(quantity_max),
        (array_agg(last_at ORDER BY last_at DESC, last_id DESC))[1],
        (array_agg(last_id ORDER BY last_at DESC, last_id DESC))[1],
        (array_agg(last_quantity ORDER BY last_at DESC, last_id DESC))[1]
-  FROM merged GROUP BY tenant_id, metric_id, hour;
+  FROM merged GROUP BY tenant_id, metric_id, day;
 WITH split AS (
     SELECT tenant_id, metric_id, month, value FROM usage_rollup_distinct
      GROUP BY tenant_id, metric_id, month, value HAVING count(*) > 1
@@ -151,6 +152,23 @@ def backfill(cr):
     cr.execute(BACKFILL_SQL)
 
 
+def hours_into_days(cr):
+    """Turn the hourly rollups of 19.0.1.2.0 into daily ones (an upgrade, before the
+    registry loads): the column becomes ``day`` and each row moves to its day; the
+    next merge folds each day's rows into one.  Sums and the latest quantity read
+    the same from any number of rows."""
+    cr.execute(
+        "SELECT 1 FROM information_schema.columns"
+        " WHERE table_name = 'usage_rollup' AND column_name = 'hour'"
+    )
+    if not cr.fetchone():
+        return
+    cr.execute("ALTER TABLE usage_rollup RENAME COLUMN hour TO day")
+    cr.execute(
+        "UPDATE usage_rollup SET day = date_trunc('day', day) WHERE day <> date_trunc('day', day)"
+    )
+
+
 def fold_daily_values(cr):
     """Fold the per-day distinct values of 19.0.1.2.0 (``usage_rollup_value``) into
     ``usage_rollup_distinct``, exactly, and drop them (an upgrade)."""
@@ -170,20 +188,18 @@ def fold_daily_values(cr):
     cr.execute("DROP TABLE usage_rollup_value")
 
 
-def aligned(start, end, whole_days=False):
-    """Whether ``[start, end)`` can be read from the rollups."""
+def aligned(start, end):
+    """Whether ``[start, end)`` (naive UTC) can be read from the rollups: whole days."""
 
     def whole(moment):
-        if whole_days:
-            return moment == datetime.combine(moment.date(), datetime.min.time())
-        return moment.minute == moment.second == moment.microsecond == 0
+        return moment == datetime.combine(moment.date(), datetime.min.time())
 
     return whole(start) and whole(end)
 
 
 def read(cr, tenant_id, start, end):
     """``{metric_id: Decimal}`` of a tenant over ``[start, end)`` (naive UTC, whole days)."""
-    if not aligned(start, end, whole_days=True):
+    if not aligned(start, end):
         raise ValueError(f"rollups cover whole days, not {start} - {end}")
     params = {"tenant_id": tenant_id, "start": start, "end": end}
     cr.execute(READ_SQL, params)
@@ -207,6 +223,6 @@ def read(cr, tenant_id, start, end):
 
 
 def compact(cr, before):
-    """Merge the deltas of every hour before ``before`` (and of every month's value)
-    into one row each."""
+    """Merge the deltas of every day that started before ``before`` (and of every
+    month's value) into one row each."""
     cr.execute(COMPACT_SQL, {"before": before})

@@ -11,17 +11,19 @@ database of an earlier run), then:
    counting distinct users) whose current period started 29 days ago, and
    ``--events`` events spread over those 29 days — inserted with the very
    statement ingestion runs (``utils/ingest_sql.py``), batches of 1,000, so the
-   hourly rollups are written the way production writes them;
+   daily rollups are written the way production writes them;
 2. optionally ``--background-events`` more for 100 other tenants, over the last
    12 months (a grown event table);
 3. starts Odoo with 2 HTTP workers and measures, one request at a time like a
    page load, signed ``GET /usage`` and ``GET /entitlements`` of ``bench-read``:
    client-side latency (p50, p90, p99, max) — first with the rollup deltas as
    ingestion left them (``--requests-as-ingested``, 50: each batch spreads over
-   the whole period, so every batch wrote a delta row per metric and hour, the
+   the whole period, so every batch wrote a delta row per metric and day, the
    worst case), then ``--requests`` (500) after the hourly compaction cron;
-4. yardstick in the same run: the raw SQL of the same aggregate (count, sum,
-   max, distinct users per metric) over the tenant's events of the period.
+4. yardsticks in the same run: the raw SQL of the same aggregate (count, sum,
+   max, distinct users per metric) over the tenant's events of the period, and
+   Odoo's own floor, ``GET /web/health`` on the same server (what any request
+   costs before our code runs).
 
 Target (issue 12): p99 ≤ 50 ms for ``usage`` and ``entitlements`` with 1,000,000
 events in the period.
@@ -299,32 +301,38 @@ def main():
                 env["usage.event"]._cron_compact_rollups()
             # What autovacuum does soon after: the compaction deleted every delta row
             # (hundreds of thousands here), which scans would otherwise still visit.
-            for table in ("usage_rollup", "usage_rollup_value"):
+            for table in ("usage_rollup", "usage_rollup_distinct"):
                 run_tests.psql(f"VACUUM ANALYZE {table}", args.db)
         with registry.cursor() as cr:
-            cr.execute("SELECT count(*) FROM usage_rollup WHERE tenant_id = %s", [tenant_id])
-            rollups = cr.fetchone()[0]
+            cr.execute(
+                "SELECT (SELECT count(*) FROM usage_rollup WHERE tenant_id = %(t)s),"
+                " (SELECT count(*) FROM usage_rollup_distinct WHERE tenant_id = %(t)s)",
+                {"t": tenant_id},
+            )
+            rollups = "{:,} + {:,}".format(*cr.fetchone())
         server = start_server(config, args.db)
         try:
             client = usage_client.UsageClient(url, key_ref, secret)
             count = args.requests if phase == "compacted" else args.requests_as_ingested
             usage = time_calls(lambda c=client: c.usage(TENANT), count)
             entitlements = time_calls(lambda c=client: c.entitlements(TENANT), count)
+            health = time_calls(lambda c=client: c.session.get(f"{url}/web/health").content, count)
             answer = client.usage(TENANT)
             client.close()
         finally:
             server.terminate()
             server.wait()
-        results.append((phase, rollups, usage, entitlements))
+        results.append((phase, rollups, usage, entitlements, health))
     with registry.cursor() as cr:
         raw, aggregates = time_raw(cr, tenant_id, start, now, 20)
         codes = {v: k for k, v in metric_ids.items()}
 
     print(f"\nRead API, tenant with {in_period:,} events in its period; {stored:,} events stored")
     print(f"{'ms (one request at a time)':<34} {'p50':>8} {'p90':>8} {'p99':>8} {'max':>8}")
-    for phase, rollups, usage, entitlements in results:
+    for phase, rollups, usage, entitlements, _health in results:
         print(row(f"GET usage, {phase} ({rollups} rollups)", usage))
         print(row(f"GET entitlements, {phase}", entitlements))
+    print(row("GET /web/health (Odoo's floor)", results[-1][4]))
     print(row("raw SQL of the same aggregate", raw))
     used = {m["metric"]: m["used"] for m in answer["metrics"]}
     print(f"usage answer: used {used}, amount_untaxed {answer['amount_untaxed']}")

@@ -277,7 +277,8 @@ class UsageEvent(models.Model):
 
     @api.model
     def _cron_compact_rollups(self):
-        """Hourly: one rollup row per (tenant, metric, hour) of the hours gone by."""
+        """Hourly: one rollup row per (tenant, metric, day), and per (tenant, metric,
+        month, value) of the distinct values."""
         now = fields.Datetime.now()
         usage_rollup.compact(self.env.cr, now.replace(minute=0, second=0, microsecond=0))
 

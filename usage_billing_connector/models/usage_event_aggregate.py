@@ -46,9 +46,9 @@ class UsageEvent(models.Model):
 
     @api.model
     def _aggregate_so_far(self, tenant_id, start, end):
-        """``{metric_id: Decimal}`` of accepted usage in ``[start, end)``, from the hourly
+        """``{metric_id: Decimal}`` of accepted usage in ``[start, end)``, from the daily
         rollups when the window allows it (whole days), else from the events."""
-        if usage_rollup.aligned(start, end, whole_days=True):
+        if usage_rollup.aligned(start, end):
             self.flush_model()
             return usage_rollup.read(self.env.cr, tenant_id, start, end)
         usage = self._aggregate([(tenant_id, start, end)])

@@ -21,7 +21,8 @@ class UsageMetric(models.Model):
         check_company=True,
         domain=[("type", "=", "service")],
     )
-    uom_id = fields.Many2one("uom.uom", string="Unit", related="product_id.uom_id")
+    # Stored: the read API names the unit on every request without loading the product.
+    uom_id = fields.Many2one("uom.uom", string="Unit", related="product_id.uom_id", store=True)
     aggregation = fields.Selection(
         [
             ("sum", "Sum of quantities"),

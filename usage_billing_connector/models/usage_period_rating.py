@@ -82,7 +82,7 @@ class UsagePeriodRating(models.AbstractModel):
     def _rate(self, items, snapshot, exclude_statements=(), use_rollup=False):
         """``{(subscription id, period start): [(Line, snapshot_from)]}`` for ``items``.
 
-        ``use_rollup`` reads usage from the hourly rollups (the read API: what a
+        ``use_rollup`` reads usage from the daily rollups (the read API: what a
         statement would say now) instead of the events (billing, which records
         the snapshot of the events it read).
         """

@@ -40,9 +40,10 @@ class UsageTenant(models.Model):
             )
         )
 
-    def _credit_summary(self):
-        """``{tenant id: (balance, [(expiry date, amount)])}`` available today."""
-        today = fields.Date.context_today(self)
+    def _credit_summary(self, today=None):
+        """``{tenant id: (balance, [(expiry date, amount)])}`` available ``today`` (a date;
+        the user's today by default)."""
+        today = today or fields.Date.context_today(self)
         grants = self._credit_grants_available()
         return {
             tenant.id: (

@@ -4,7 +4,7 @@ from .usage_rollup import DELTA_CTES
 
 # One statement per batch: the keys first (their primary key decides what is new,
 # see utils/event_store.py), then only the events whose key was inserted, and the
-# hourly rollups of the accepted ones (utils/usage_rollup.py).
+# daily rollups of the accepted ones (utils/usage_rollup.py).
 INSERT_EVENTS_SQL = f"""
 WITH e AS (
     SELECT * FROM unnest(

@@ -12,6 +12,7 @@ from . import usage_event_aggregate
 from . import usage_event_migration
 from . import usage_ingest_log
 from . import usage_rate_counter
+from . import usage_numbered_mixin
 from . import usage_plan
 from . import usage_plan_charge
 from . import usage_plan_tier

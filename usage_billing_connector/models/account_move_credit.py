@@ -18,7 +18,7 @@ class AccountMove(models.Model):
 
     def _usage_statements(self):
         # sudo: same reason, for the statements whose invoice this is.
-        return self.env["usage.statement"].sudo().search([("invoice_id", "in", self.ids)])
+        return self.sudo().usage_statement_ids
 
     def _post(self, soft=True):
         posted = super()._post(soft=soft)

@@ -31,11 +31,10 @@ class UsageCreditGrant(models.Model):
 
     _name = "usage.credit.grant"
     _description = "Prepaid Credit Grant"
-    _inherit = ["mail.thread"]
+    _inherit = ["usage.numbered.mixin", "mail.thread"]
     _order = "id desc"
     _check_company_auto = True
 
-    name = fields.Char(required=True, readonly=True, default="/", copy=False)
     company_id = fields.Many2one(
         "res.company", required=True, index=True, default=lambda self: self.env.company
     )
@@ -69,13 +68,6 @@ class UsageCreditGrant(models.Model):
     )
     _amount_positive = models.Constraint("CHECK(amount > 0)", "A credit amount is positive.")
     _available_idx = models.Index("(tenant_id, expiry_date, priority, id) WHERE state = 'active'")
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        for vals in vals_list:
-            if vals.get("name", "/") == "/":
-                vals["name"] = self.env["ir.sequence"].next_by_code("usage.credit.grant") or "/"
-        return super().create(vals_list)
 
     def write(self, vals):
         if {"amount", "tenant_id", "kind"} & set(vals) and self.filtered(

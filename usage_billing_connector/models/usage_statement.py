@@ -12,11 +12,10 @@ class UsageStatement(models.Model):
 
     _name = "usage.statement"
     _description = "Usage Statement"
-    _inherit = ["mail.thread"]
+    _inherit = ["usage.numbered.mixin", "mail.thread"]
     _order = "period_start desc, id desc"
     _check_company_auto = True
 
-    name = fields.Char(required=True, readonly=True, default="/", copy=False)
     subscription_id = fields.Many2one(
         "usage.subscription", required=True, readonly=True, index=True, check_company=True
     )
@@ -90,13 +89,6 @@ class UsageStatement(models.Model):
             counts = dict(self.env.cr.fetchall())
         for statement in self:
             statement.event_count = counts.get(statement.id, 0)
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        for vals in vals_list:
-            if vals.get("name", "/") == "/":
-                vals["name"] = self.env["ir.sequence"].next_by_code("usage.statement") or "/"
-        return super().create(vals_list)
 
     # ---------------------------------------------------------------- approval
 

@@ -106,3 +106,12 @@ def test_late_usage_fills_the_commitment_before_it_is_charged_on_top(charged, tr
         assert line.kind == "commitment"
         assert line.amount == expected
         assert "after late usage" in line.description
+
+
+def test_the_fee_of_a_subscription_started_inside_its_first_period_starts_with_it():
+    # Activated at 10:30 on a day whose midnight anchors the periods.
+    started = datetime(2026, 4, 1, 10, 30, tzinfo=timezone.utc)
+    (line,) = statement_lines.fee_lines(
+        "Pro", "in_arrears", APRIL, MAY, [change(started, 1, "720")], 2, D(0)
+    )
+    assert line.amount == D("709.50")  # 720 × (30 days - 10.5 h) / 30 days

@@ -52,7 +52,7 @@ def _segment_label(segment, period):
 def fee_segment_lines(plan_name, period, changes, decimals):
     """One line per stretch of the period with constant seats and price (by the second)."""
     lines = []
-    for segment in periods.proration_segments(period, changes):
+    for segment in periods.proration_segments(period, periods.not_in_force_before(period, changes)):
         if not segment.active or not segment.seats:
             continue
         amount = pricing.round_amount(segment.amount, decimals)

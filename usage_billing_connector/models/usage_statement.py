@@ -39,6 +39,12 @@ class UsageStatement(models.Model):
     line_ids = fields.One2many("usage.statement.line", "statement_id", readonly=True)
     amount_untaxed = fields.Monetary(compute="_compute_amount_untaxed", store=True)
     invoice_id = fields.Many2one("account.move", readonly=True, copy=False, tracking=True)
+    commitment_amount = fields.Monetary(
+        string="Minimum spend",
+        readonly=True,
+        help="The period's commitment, prorated for the time it was in force: the usage of "
+        "the period, late usage included, is measured against it.",
+    )
     event_count = fields.Integer(compute="_compute_event_count")
     # A correction re-rates an invoiced period: a statement of the difference,
     # invoiced as a credit note of the original invoice or a supplementary one.

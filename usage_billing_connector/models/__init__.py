@@ -22,6 +22,7 @@ from . import usage_subscription_change
 from . import usage_statement
 from . import usage_statement_line
 from . import usage_credit_grant
+from . import usage_credit_grant_expiry
 from . import usage_credit_ledger
 from . import usage_statement_credit
 from . import usage_tenant_credit

@@ -29,3 +29,4 @@ from . import test_tours
 from . import test_credit_accounting
 from . import test_credit_billing
 from . import test_commitments
+from . import test_credit_reversals

@@ -47,14 +47,15 @@ class AccountMove(models.Model):
         return result
 
     def button_draft(self):
+        # Even in part: the credit note that gave it back stays on the liability account.
         released = self._usage_statements().filtered(
-            lambda s: s.credit_ledger_ids and not s.credit_applied
+            lambda s: "release" in s.credit_ledger_ids.mapped("kind")
         )
         if released:
             raise UserError(
                 self.env._(
-                    "The prepaid credit of %s was given back when its invoice was cancelled: "
-                    "invoice the usage anew instead of resetting this invoice.",
+                    "The prepaid credit of %s was given back when its invoice was cancelled "
+                    "or refunded: invoice the usage anew instead of resetting this invoice.",
                     released[:1].name,
                 )
             )

@@ -46,6 +46,20 @@ class TestCreditReversals(CreditCase):
         with self.assertRaises(UserError):
             refund.button_draft()
 
+    def test_usage_invoice_refunded_in_part_gives_that_part_back_and_stays_posted(self):
+        grant = self.buy(100.0)
+        _statement, invoice = self.bill_month(self.subscription, 1, 60)
+        refund = invoice._reverse_moves()
+        credit_line = refund.invoice_line_ids.filtered(
+            lambda line: line.account_id == self.liability
+        )
+        credit_line.price_unit /= 2
+        refund.action_post()
+        self.assertEqual(grant.remaining, 70.0)
+        self.assertLedgerMatchesLiability()
+        with self.assertRaises(UserError):  # would leave the credit note's 30 unmatched
+            invoice.button_draft()
+
     def test_usage_invoice_refunded_without_its_credit_line_keeps_the_credit_used(self):
         grant = self.buy(100.0)
         _statement, invoice = self.bill_month(self.subscription, 1, 60)

@@ -58,6 +58,58 @@ def test_key_in_any_deployment_file_is_reported(stack, name):
     assert reported(compose_checks.check_committed_secrets(stack), f"{name}:1: a Fernet key")
 
 
+@pytest.mark.parametrize(
+    ("name", "line", "secret"),
+    [
+        # indented, under a section
+        ("deploy/odoo.conf", "[options]\n    admin_passwd = hunter2", "admin_passwd"),
+        # key: value (YAML), outside the environment the compose check reads
+        (
+            "compose.override.yml",
+            "services:\n  odoo:\n    environment:\n      ODOO_ADMIN_PASSWD: hunter2",
+            "ODOO_ADMIN_PASSWD",
+        ),
+        ("docker/secrets.env", "export ODOO_ADMIN_PASSWD=hunter2", "ODOO_ADMIN_PASSWD"),
+        # a key that is not shaped like a Fernet key is still a committed key
+        (".env.production", "USAGE_BILLING_ENCRYPTION_KEYS='changeme'", "ENCRYPTION_KEYS"),
+        # key = value inside a configuration string, or on a command line
+        (
+            "Dockerfile",
+            "RUN printf '[options]\\nadmin_passwd = hunter2\\n' > /etc/odoo.conf",
+            "admin_passwd",
+        ),
+        ("docker/odoo-compose.sh", 'exec odoo "--admin_passwd=hunter2"', "admin_passwd"),
+        # a reference with a default commits the default
+        ("deploy/odoo.conf", "admin_passwd = ${ODOO_ADMIN_PASSWD:-admin}", "admin_passwd"),
+    ],
+)
+def test_secret_given_a_value_in_any_form_is_reported(stack, name, line, secret):
+    path = stack / name
+    path.parent.mkdir(exist_ok=True)
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    path.write_text(f"{text}\n{line}\n", encoding="utf-8")
+    number = len(text.splitlines()) + len(line.splitlines()) + 1
+    problems = compose_checks.check_committed_secrets(stack)
+    assert reported(problems, f"{name}:{number}: ") and reported(problems, f"{secret} is committed")
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "admin_passwd = $ODOO_ADMIN_PASSWD",
+        "ODOO_ADMIN_PASSWD: ${ODOO_ADMIN_PASSWD:-}",
+        "ODOO_ADMIN_PASSWD=$(cat /run/secrets/odoo_admin_passwd)",
+        "printf '[options]\\nadmin_passwd = %s\\n' \"$master_password\"",
+        'config["crm_sync"] = {"encryption_keys": os.environ["CRM_SYNC_ENCRYPTION_KEYS"]}',
+        "# never add admin_passwd here: it is generated",
+    ],
+)
+def test_secret_filled_in_when_run_is_not_reported(stack, line):
+    script = stack / "docker" / "odoo-compose.sh"
+    script.write_text(script.read_text(encoding="utf-8") + f"\n{line}\n", encoding="utf-8")
+    assert compose_checks.check_committed_secrets(stack) == []
+
+
 def test_untracked_env_file_is_not_reported(stack):
     # .env is in .gitignore: it is where your own secrets go.
     (stack / ".env").write_text(f"CRM_SYNC_ENCRYPTION_KEYS={Fernet.generate_key().decode()}\n")

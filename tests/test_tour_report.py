@@ -17,14 +17,25 @@ QUARANTINE = TourTest(
 )
 REPLAY = TourTest(CRM, "TestTours.test_admin_replays_a_dead_message")
 TOURS = [APPROVE, QUARANTINE, REPLAY]
+#: The flows of the later screens, clicked through on the demo data.
+DEMO_TOURS = [
+    TourTest(f"{UBC}_demo", f"TestDemoTours.{test}")
+    for test in (
+        "test_overview_figures_open_the_records_behind_them",
+        "test_accountant_registers_the_payment_that_ends_a_suspension",
+        "test_manager_grants_a_promotional_credit",
+        "test_admin_registers_a_webhook_endpoint_with_its_secret",
+        "test_accountant_approves_the_correction_of_a_disputed_period",
+    )
+]
 
 
 def log(logger, msg, level="INFO"):
     return f"2026-12-02 08:00:00,123 4242 {level} ubc_test {logger}: {msg} \n"  # as Odoo writes it
 
 
-def test_the_addons_three_tours_are_found_in_the_sources():
-    assert tour_report.find_tour_tests(ROOT, ADDONS) == TOURS
+def test_the_addons_tours_are_found_in_the_sources():
+    assert tour_report.find_tour_tests(ROOT, ADDONS) == [APPROVE, QUARANTINE, *DEMO_TOURS, REPLAY]
 
 
 def test_only_test_methods_calling_start_tour_count():

@@ -35,7 +35,6 @@ This module runs the phases; ``bench_ingest_events`` makes the events,
 """
 
 import argparse
-import getpass
 import json
 import os
 import queue
@@ -63,6 +62,7 @@ from bench_ingest_db import (
 )
 from bench_ingest_events import make_events
 from bench_ingest_report import Round, report
+from pg_env import pg_dsn
 
 from usage_billing_connector.core.payload import parse_event
 
@@ -308,13 +308,7 @@ def main(argv=None):
     if not secret:
         print(f"error: environment variable {args.secret_env} is not set", file=sys.stderr)
         return 2
-    dsn = psycopg2.extensions.make_dsn(
-        dbname=args.db,
-        host=os.environ.get("PGHOST", "127.0.0.1"),
-        port=os.environ.get("PGPORT", "5432"),
-        user=os.environ.get("PGUSER", getpass.getuser()),
-        password=os.environ.get("PGPASSWORD") or None,
-    )
+    dsn = pg_dsn(args.db)
     print(
         f"# {args.events} events per phase, batches of {args.batch_size}, {args.threads} threads,"
         f" {args.rounds} round(s), {os.cpu_count()} CPUs, {args.url} db={args.db}"

@@ -21,7 +21,6 @@ it on a cluster of your own (the drills here used ``pg_createcluster 15 rel
 """
 
 import argparse
-import configparser
 import os
 import sys
 import time
@@ -70,12 +69,6 @@ def build_parser():
     return parser
 
 
-def data_dir(conf):
-    parser = configparser.ConfigParser(interpolation=None)
-    parser.read(conf)
-    return parser.get("options", "data_dir", fallback=str(Path.home() / ".local/share/Odoo"))
-
-
 def run_drill(name, options):
     title, drill = DRILLS[name]
     print(f"\n===== drill {title} =====", flush=True)
@@ -84,7 +77,6 @@ def run_drill(name, options):
         options.db,
         options.http_port,
         pg_port=options.pg_port,
-        data_dir=data_dir(options.conf),
         log=f"/tmp/odoo-drill-{name}.log",
     )
     server.recreate_database(options.template)

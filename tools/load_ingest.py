@@ -26,7 +26,6 @@ run (``bench_ingest``'s yardstick).  Exit status 1 when an invariant fails.
 
 import argparse
 import contextlib
-import getpass
 import itertools
 import os
 import random
@@ -37,13 +36,13 @@ from collections import Counter
 from pathlib import Path
 from types import SimpleNamespace
 
-import psycopg2
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_ingest
 import usage_client
 from load_checks import COUNTS, GHOST_TENANT, KINDS, Ledger, check_rows, percentile
+from pg_env import pg_dsn
 
 CONFLICT_SIZE = 20  # events per conflicting batch
 
@@ -243,16 +242,6 @@ def report(run, rows, db_problems, raw=None):
     return "\n".join(lines), problems
 
 
-def dsn_for(db):
-    return psycopg2.extensions.make_dsn(
-        dbname=db,
-        host=os.environ.get("PGHOST", "127.0.0.1"),
-        port=os.environ.get("PGPORT", "5432"),
-        user=os.environ.get("PGUSER", getpass.getuser()),
-        password=os.environ.get("PGPASSWORD") or None,
-    )
-
-
 def build_parser():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", default="http://127.0.0.1:8069", help="Odoo base URL (loopback)")
@@ -285,7 +274,7 @@ def main(argv=None):
         f" {args.races:.0%}, {os.cpu_count()} CPUs, {args.url} db={args.db}",
         flush=True,
     )
-    with LoadRun(args, secret, dsn_for(args.db)) as run:
+    with LoadRun(args, secret, pg_dsn(args.db)) as run:
         run.drive(args.warmup)  # every worker loads the registry on its first request
         run.ledger.restart_clock()
         run.drive(args.seconds)

@@ -18,7 +18,6 @@ Ends with ``total: N passed, N failed, N skipped`` and exits non-zero on failure
 """
 
 import ast
-import getpass
 import importlib.util
 import os
 import re
@@ -34,6 +33,7 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import tour_report
+from pg_env import db_params
 
 ROOT = Path(__file__).resolve().parent.parent
 ADDONS = ("usage_billing_connector", "crm_sync_connector")
@@ -123,15 +123,6 @@ def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def db_params():
-    return {
-        "host": os.environ.get("PGHOST", "127.0.0.1"),
-        "port": os.environ.get("PGPORT", "5432"),
-        "user": os.environ.get("PGUSER", getpass.getuser()),
-        "password": os.environ.get("PGPASSWORD", ""),
-    }
 
 
 def addons_path():

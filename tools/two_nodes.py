@@ -34,7 +34,6 @@ database once the Odoo tests have passed).
 """
 
 import argparse
-import configparser
 import itertools
 import os
 import random
@@ -127,12 +126,6 @@ def build_parser():
     parser.add_argument("--key", default="demo-key")
     parser.add_argument("--timeout", type=float, default=300, help="longest wait to settle")
     return parser
-
-
-def data_dir(conf):
-    parser = configparser.ConfigParser(interpolation=None)
-    parser.read(conf)
-    return parser.get("options", "data_dir", fallback=str(Path.home() / ".local/share/Odoo"))
 
 
 def stamp(moment):
@@ -253,7 +246,7 @@ def wait_settled(server, timeout):
 def run(options):
     start, end = billing.last_month()
     port_a, port_b = (int(port) for port in options.ports.split(","))
-    common = {"pg_port": options.pg_port, "data_dir": data_dir(options.conf), "workers": 2}
+    common = {"pg_port": options.pg_port, "workers": 2}
     node_a = OdooServer(
         options.conf, options.db, port_a, job_runner=False, cron_threads=0,
         log=f"/tmp/two-nodes-{options.db}-a.log", **common,

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from odoo import fields, models
 from odoo.addons.usage_billing_connector.core.period_label import age_label
+from odoo.addons.usage_billing_connector.utils.actions import list_action
 
 #: One pass over the backends' messages: pending and dead on the state index,
 #: deliveries of the last 24 h on the partial index of delivered messages.
@@ -53,17 +54,12 @@ class CrmSyncBackend(models.Model):
 
     def _messages_action(self, name, domain):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "crm_sync_connector.crm_sync_message_action"
+        return list_action(
+            self.env,
+            "crm_sync_connector.crm_sync_message_action",
+            [("backend_id", "=", self.id), *domain],
+            f"{self.name}: {name}",
         )
-        action.update(
-            {
-                "name": f"{self.name}: {name}",
-                "domain": [("backend_id", "=", self.id), *domain],
-                "context": {"create": False},
-            }
-        )
-        return action
 
     def action_open_pending_messages(self):
         return self._messages_action(self.env._("Pending"), [("state", "=", "pending")])

@@ -5,30 +5,21 @@ real HTTP to the same fake CRM as the repo-level suite.
 """
 
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 from odoo import fields
-from odoo.addons.usage_billing_connector.tests.common import OutboxJobs, UsageFixtures
+from odoo.addons.usage_billing_connector.tests.common import (
+    LocalServerTimeouts,
+    OutboxJobs,
+    UsageFixtures,
+)
 from odoo.tests import HttpCase
-from odoo.tests.common import _super_send
 
 from .fake_crm_server import FakeCrmServer
 
 
-class CrmSyncCase(OutboxJobs, UsageFixtures, HttpCase):
+class CrmSyncCase(LocalServerTimeouts, OutboxJobs, UsageFixtures, HttpCase):
     """HttpCase: delivery jobs log failed attempts through a second cursor, which
     only shares the test transaction in HTTP test mode."""
-
-    @classmethod
-    def _request_handler(cls, s, r, /, **kw):
-        """Requests to the fake CRM keep the client's (connect, read) timeouts.
-
-        Odoo's test handler raises every timeout under 10 s to 10 s and cannot
-        compare a tuple, which would defeat the timeout faults of the fake server.
-        """
-        if urlsplit(r.url).hostname == "127.0.0.1":
-            return _super_send(s, r, **kw)
-        return super()._request_handler(s, r, **kw)
 
     @classmethod
     def setUpClass(cls):

@@ -67,6 +67,7 @@ class TestOverviewBackends(UsageFixtures, TransactionCase):
             (backend.action_open_delivered_messages(), recent),
         ):
             self.assertEqual(messages.search(action["domain"]), expected)
+            self.assertEqual(action["display_name"], action["name"], "the list's title")
         quiet = self.quiet
         self.assertEqual(
             (quiet.pending_count, quiet.dead_count, quiet.delivered_24h_count), (0, 0, 0)

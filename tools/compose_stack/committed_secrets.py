@@ -5,10 +5,22 @@ import os
 import re
 from pathlib import Path, PurePosixPath
 
-from .files import COMPOSE_FILE, environment, services
+from .files import COMPOSE_FILE, environment, interpolate, services
 
 FERNET_KEY_RE = re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{43}=")
-ADMIN_PASSWD_RE = re.compile(r"^\s*admin_passwd\s*[=:]\s*\S")
+#: A secret given a value anywhere in a line: an Odoo option (admin_passwd,
+#: encryption_keys) or an environment variable named after one (ODOO_ADMIN_PASSWD,
+#: CRM_SYNC_ENCRYPTION_KEYS); ``name = value``, ``name: value`` or ``name=value``,
+#: indented, quoted, on a command line (``--admin_passwd=x``) or inside a string
+#: (``printf '[options]\nadmin_passwd = x'``).  ``value`` is its first word.
+SECRET_ASSIGNMENT_RE = re.compile(
+    r"(?:(?<=\\[nt])|(?<![A-Za-z0-9\\]))(?P<name>(?:\w*_)?(?:admin_passwd|encryption_keys))"
+    r"[\"']?[ \t]*[=:][ \t]*[\"']?(?P<value>[^\s\"',;]*)",
+    re.IGNORECASE,
+)
+#: A value computed when the file is used: a command substitution, a format
+#: placeholder (``%s``), or code (``os.environ[...]``, ``ENVIRON[...]``).
+RUNTIME_VALUE_RE = re.compile(r"\$\(|`|%|[A-Za-z_][\w.]*[\[(]")
 SECRET_ENV_RE = re.compile(r"(ADMIN_PASSWD|ENCRYPTION_KEYS)$")
 EMPTY_REFERENCE_RE = re.compile(r"^\$\{\w+(:?-)?\}$")
 
@@ -63,6 +75,17 @@ def _is_deployment_file(rel):
     )
 
 
+def _committed(value):
+    """Whether ``value`` is written in the file (not a reference filled in when run).
+
+    A reference is empty once interpolated as compose would without .env
+    (``${ODOO_ADMIN_PASSWD:-}``, ``$VAR``); one with a default commits the default.
+    """
+    if not value or RUNTIME_VALUE_RE.match(value):
+        return False
+    return bool(interpolate(value).strip())
+
+
 def check_committed_secrets(root):
     """No encryption key nor master password in a deployment file git would track."""
     problems = []
@@ -76,8 +99,9 @@ def check_committed_secrets(root):
         for number, line in enumerate(text.splitlines(), 1):
             if FERNET_KEY_RE.search(line):
                 problems.append(f"{rel}:{number}: a Fernet key is committed")
-            if ADMIN_PASSWD_RE.search(line):
-                problems.append(f"{rel}:{number}: admin_passwd is committed")
+            for match in SECRET_ASSIGNMENT_RE.finditer(line):
+                if _committed(match["value"]):
+                    problems.append(f"{rel}:{number}: {match['name']} is committed")
     for name, service in services(root).items():
         for key, value in environment(service).items():
             if SECRET_ENV_RE.search(key) and value and not EMPTY_REFERENCE_RE.match(str(value)):

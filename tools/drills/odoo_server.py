@@ -4,8 +4,8 @@ Only loopback: the server listens on the configuration's ``http_interface``
 (127.0.0.1 in the drills' configuration) and every request goes there.
 """
 
+import configparser
 import contextlib
-import getpass
 import json
 import os
 import shutil
@@ -18,19 +18,17 @@ from pathlib import Path
 import psycopg2
 import requests
 from odoo_command import odoo_command  # tools/ is on sys.path (fault_drills.py)
+from pg_env import pg_dsn
 
 HEALTH = "/usage_billing/v1/health"
 RESULT_MARK = "DRILL-RESULT "
 
 
-def pg_dsn(db, port):
-    return psycopg2.extensions.make_dsn(
-        dbname=db,
-        host=os.environ.get("PGHOST", "127.0.0.1"),
-        port=port,
-        user=os.environ.get("PGUSER", getpass.getuser()),
-        password=os.environ.get("PGPASSWORD") or None,
-    )
+def data_dir(conf):
+    """The filestore's parent of the Odoo configuration ``conf`` (Odoo's default if unset)."""
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read(conf)
+    return parser.get("options", "data_dir", fallback=str(Path.home() / ".local/share/Odoo"))
 
 
 def query(dsn, sql, params=None):
@@ -55,7 +53,6 @@ class OdooServer:
         http_port,
         *,
         pg_port,
-        data_dir,
         workers=2,
         log=None,
         job_runner=True,
@@ -63,7 +60,7 @@ class OdooServer:
         env=None,
     ):
         self.conf, self.db, self.http_port, self.pg_port = conf, db, http_port, pg_port
-        self.data_dir, self.workers = Path(data_dir), workers
+        self.data_dir, self.workers = Path(data_dir(conf)), workers
         # queue_job's runner runs where queue_job is loaded server-wide: one node only.
         self.load = "base,rpc,web,queue_job" if job_runner else "base,rpc,web"
         self.cron_threads, self.env = cron_threads, env

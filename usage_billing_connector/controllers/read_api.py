@@ -15,20 +15,13 @@ from odoo.http import request
 from ..core import read_api
 from ..core.untrusted_json import UntrustedJsonError, check_text
 from ..exceptions import RateLimitExceeded, ReadApiError
-from .signed_api import API, ApiError, SignedApi
+from .signed_api import ApiError, SignedApi, api_route
 
 _logger = logging.getLogger(__name__)
 
 
 class ReadApiController(SignedApi, http.Controller):
-    @http.route(
-        f"{API}/tenants/<string:tenant>/usage",
-        type="http",
-        auth="none",
-        methods=["GET"],
-        csrf=False,
-        readonly=False,  # the per-key rate counter is written on every request
-    )
+    @api_route("/tenants/<string:tenant>/usage")
     def tenant_usage(self, tenant, **_params):
         def answer(record):
             query = read_api.parse_period(request.httprequest.args.get("period"))
@@ -36,25 +29,12 @@ class ReadApiController(SignedApi, http.Controller):
 
         return self._read(tenant, answer)
 
-    @http.route(
-        f"{API}/tenants/<string:tenant>/entitlements",
-        type="http",
-        auth="none",
-        methods=["GET"],
-        csrf=False,
-        readonly=False,  # the per-key rate counter is written on every request
-    )
+    @api_route("/tenants/<string:tenant>/entitlements")
     def tenant_entitlements(self, tenant, **_params):
         return self._read(tenant, lambda record: record._api_entitlements())
 
-    @http.route(
-        f"{API}/tenants/<string:tenant>/invoices",
-        type="http",
-        auth="none",
-        methods=["GET"],
-        csrf=False,
-        readonly=False,  # the rate counter, and portal links' access tokens (first use)
-    )
+    # read/write also for the portal links' access tokens, created on first use
+    @api_route("/tenants/<string:tenant>/invoices")
     def tenant_invoices(self, tenant, **_params):
         def answer(record):
             args = request.httprequest.args

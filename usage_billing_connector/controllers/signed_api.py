@@ -3,6 +3,7 @@
 import re
 import uuid
 
+from odoo import http
 from odoo.http import request
 
 from ..core.signing import SignatureError
@@ -10,6 +11,19 @@ from ..utils.params import get_int_param
 
 API = "/usage_billing/v1"
 REQUEST_ID_RE = re.compile(r"^[\x21-\x7e]{1,128}$")
+
+
+def api_route(path, method="GET", *, signed=True):
+    """``http.route`` of an endpoint of the product platform, at ``API + path``.
+
+    A machine client over plain HTTP: no Odoo user nor session (``auth="none"``), no
+    CSRF token, JSON built by the handler.  A ``signed`` endpoint needs a read/write
+    cursor: every signed request writes its key's rate counter.
+    """
+    routing = {"readonly": False} if signed else {}
+    return http.route(
+        f"{API}{path}", type="http", auth="none", methods=[method], csrf=False, **routing
+    )
 
 
 class ApiError(Exception):

@@ -17,35 +17,26 @@ from ..core.openapi import openapi_document
 from ..core.payload import BatchError, parse_body
 from ..exceptions import RateLimitExceeded
 from ..utils.params import get_int_param
-from .signed_api import API, ApiError, SignedApi
+from .signed_api import ApiError, SignedApi, api_route
 
 _logger = logging.getLogger(__name__)
 
 
 class UsageApiController(SignedApi, http.Controller):
-    @http.route(
-        f"{API}/events", type="http", auth="none", methods=["POST"], csrf=False, readonly=False
-    )
+    @api_route("/events", "POST")
     def post_events(self):
         return self._ingest("events", "usage.event", "_ingest_batch")
 
-    @http.route(
-        f"{API}/subscription_events",
-        type="http",
-        auth="none",
-        methods=["POST"],
-        csrf=False,
-        readonly=False,
-    )
+    @api_route("/subscription_events", "POST")
     def post_subscription_events(self):
         return self._ingest("subscription_events", "usage.subscription.change", "_ingest_batch")
 
-    @http.route(f"{API}/health", type="http", auth="none", methods=["GET"], csrf=False)
+    @api_route("/health", signed=False)
     def health(self):
         request.env.cr.execute("SELECT 1")
         return request.make_json_response({"status": "ok"})
 
-    @http.route(f"{API}/openapi.json", type="http", auth="none", methods=["GET"], csrf=False)
+    @api_route("/openapi.json", signed=False)
     def openapi(self):
         return request.make_json_response(openapi_document(request.httprequest.host_url))
 

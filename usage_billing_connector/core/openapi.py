@@ -4,6 +4,15 @@ import copy
 
 from . import openapi_read
 from .lifecycle_payload import MAX_SEATS
+from .openapi_fragments import (
+    COUNT,
+    EXTERNAL_ID,
+    INSTANT,
+    TEXT,
+    error_responses,
+    json_response,
+    signed_headers,
+)
 from .payload import MAX_PROPERTIES_BYTES, MAX_PROPERTIES_DEPTH
 
 NO_NUL = (
@@ -18,7 +27,7 @@ ERROR = {
         "error": {
             "type": "object",
             "required": ["code", "message"],
-            "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+            "properties": {"code": TEXT, "message": TEXT},
         }
     },
 }
@@ -28,26 +37,16 @@ USAGE_EVENT = {
     "description": NO_NUL,
     "required": ["event_id", "tenant", "metric", "quantity", "timestamp"],
     "properties": {
-        "event_id": {"type": "string", "minLength": 1, "maxLength": 128},
-        "tenant": {
-            "type": "string",
-            "minLength": 1,
-            "maxLength": 128,
-            "description": "External tenant id",
-        },
-        "metric": {
-            "type": "string",
-            "minLength": 1,
-            "maxLength": 128,
-            "description": "Metric code",
-        },
+        "event_id": EXTERNAL_ID,
+        "tenant": {**EXTERNAL_ID, "description": "External tenant id"},
+        "metric": {**EXTERNAL_ID, "description": "Metric code"},
         "quantity": {
             "oneOf": [
                 {"type": "number", "minimum": 0},
                 {"type": "string", "pattern": r"^[ \t]*[0-9]+(\.[0-9]+)?[ \t]*$"},
             ]
         },
-        "timestamp": {"type": "string", "format": "date-time"},
+        "timestamp": INSTANT,
         "properties": {
             "type": "object",
             "description": f"Free-form attributes, stored as sent: nested at most "
@@ -72,35 +71,26 @@ INGEST_RESPONSE = {
     "type": "object",
     "required": ["request_id", "accepted", "duplicates", "quarantined", "rejected", "results"],
     "properties": {
-        "request_id": {"type": "string"},
-        "accepted": {"type": "integer", "minimum": 0},
-        "duplicates": {"type": "integer", "minimum": 0},
-        "quarantined": {"type": "integer", "minimum": 0},
-        "rejected": {"type": "integer", "minimum": 0},
+        "request_id": TEXT,
+        "accepted": COUNT,
+        "duplicates": COUNT,
+        "quarantined": COUNT,
+        "rejected": COUNT,
         "results": {"type": "array", "items": {"$ref": "#/components/schemas/EventResult"}},
     },
     "additionalProperties": False,
 }
 
-SIGNED_HEADERS = openapi_read.signed_headers("'<t>.' + raw body")
+SIGNED_HEADERS = signed_headers("'<t>.' + raw body")
 
-
-def _error_responses():
-    described = {
-        "400": "Malformed body (not UTF-8 JSON, nested deeper than 64 levels), too many events",
-        "401": "Unknown key, bad or stale signature",
-        "413": "Body too large",
-        "415": "Content-Type is not application/json",
-        "429": "Rate limit exceeded (see Retry-After)",
-        "500": "Internal error; nothing was stored",
-    }
-    return {
-        status: {
-            "description": text,
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-        }
-        for status, text in described.items()
-    }
+BATCH_ERRORS = {
+    "400": "Malformed body (not UTF-8 JSON, nested deeper than 64 levels), too many events",
+    "401": "Unknown key, bad or stale signature",
+    "413": "Body too large",
+    "415": "Content-Type is not application/json",
+    "429": "Rate limit exceeded (see Retry-After)",
+    "500": "Internal error; nothing was stored",
+}
 
 
 def _batch_operation(summary, event_schema):
@@ -126,16 +116,14 @@ def _batch_operation(summary, event_schema):
             },
         },
         "responses": {
-            "200": {
-                "description": "One result per event, in request order. An event that does "
+            "200": json_response(
+                "One result per event, in request order. An event that does "
                 "not match its schema (or reuses an event_id with another payload) is rejected "
                 "on its own, with an error code in its result; the request is still answered "
                 "200 and the other events are processed.",
-                "content": {
-                    "application/json": {"schema": {"$ref": "#/components/schemas/IngestResponse"}}
-                },
-            },
-            **_error_responses(),
+                "IngestResponse",
+            ),
+            **error_responses(BATCH_ERRORS),
         },
     }
 
@@ -149,8 +137,8 @@ LIFECYCLE_EVENT = {
     "(currency_mismatch).",
     "required": ["event_id", "tenant", "type", "effective_at"],
     "properties": {
-        "event_id": {"type": "string", "minLength": 1, "maxLength": 128},
-        "tenant": {"type": "string", "minLength": 1, "maxLength": 128},
+        "event_id": EXTERNAL_ID,
+        "tenant": EXTERNAL_ID,
         "type": {
             "enum": [
                 "activated",
@@ -161,14 +149,9 @@ LIFECYCLE_EVENT = {
                 "cancelled",
             ]
         },
-        "plan": {
-            "type": "string",
-            "minLength": 1,
-            "maxLength": 128,
-            "description": "Plan code (activated, plan_changed)",
-        },
+        "plan": {**EXTERNAL_ID, "description": "Plan code (activated, plan_changed)"},
         "seats": {"type": "integer", "minimum": 0, "maximum": MAX_SEATS},
-        "effective_at": {"type": "string", "format": "date-time"},
+        "effective_at": INSTANT,
     },
 }
 
@@ -183,14 +166,7 @@ DOCUMENT = {
         "/usage_billing/v1/health": {
             "get": {
                 "summary": "Liveness with a database round-trip",
-                "responses": {
-                    "200": {
-                        "description": "Healthy",
-                        "content": {
-                            "application/json": {"schema": {"$ref": "#/components/schemas/Health"}}
-                        },
-                    }
-                },
+                "responses": {"200": json_response("Healthy", "Health")},
             }
         },
         "/usage_billing/v1/openapi.json": {

@@ -1,33 +1,21 @@
 """OpenAPI description of the read endpoints (merged into ``openapi.DOCUMENT``)."""
 
+from .openapi_fragments import (
+    DECIMAL,
+    EXTERNAL_ID,
+    INSTANT,
+    NULLABLE_DATE,
+    NULLABLE_DECIMAL,
+    NULLABLE_INSTANT,
+    TEXT,
+    error_responses,
+    json_response,
+    query_param,
+    signed_headers,
+)
 from .read_api import MAX_PAGE
 
-DECIMAL = {"type": "string", "pattern": r"^-?[0-9]+(\.[0-9]+)?$"}
-NULLABLE_DECIMAL = {"type": ["string", "null"], "pattern": r"^-?[0-9]+(\.[0-9]+)?$"}
-INSTANT = {"type": "string", "format": "date-time"}
 LIMIT_STATE = {"enum": ["ok", "soft_exceeded", "hard_exceeded"]}
-
-
-def signed_headers(signed_text):
-    """Headers of a signed request; ``signed_text`` is what the HMAC covers."""
-    return [
-        {
-            "name": "X-Usage-Key",
-            "in": "header",
-            "required": True,
-            "schema": {"type": "string"},
-            "description": "Public key id of the API key.",
-        },
-        {
-            "name": "X-Usage-Signature",
-            "in": "header",
-            "required": True,
-            "schema": {"type": "string", "examples": ["t=1767225600,v1=5f2b..."]},
-            "description": f"t=<unix seconds>,v1=<hex HMAC-SHA256(secret, {signed_text})>; "
-            "several v1 entries may be sent while rotating secrets.",
-        },
-        {"name": "X-Request-Id", "in": "header", "required": False, "schema": {"type": "string"}},
-    ]
 
 
 SIGNED_GET_HEADERS = signed_headers(
@@ -37,7 +25,7 @@ TENANT = {
     "name": "tenant",
     "in": "path",
     "required": True,
-    "schema": {"type": "string", "minLength": 1, "maxLength": 128},
+    "schema": EXTERNAL_ID,
     "description": "The tenant's external id.",
 }
 
@@ -56,9 +44,9 @@ USAGE = {
         "credits",
     ],
     "properties": {
-        "tenant": {"type": "string"},
-        "plan": {"type": "string"},
-        "currency": {"type": "string"},
+        "tenant": TEXT,
+        "plan": TEXT,
+        "currency": TEXT,
         "period_start": INSTANT,
         "period_end": INSTANT,
         "as_of": INSTANT,
@@ -80,8 +68,8 @@ USAGE = {
                     "limit_state",
                 ],
                 "properties": {
-                    "metric": {"type": "string"},
-                    "name": {"type": "string"},
+                    "metric": TEXT,
+                    "name": TEXT,
                     "aggregation": {"enum": ["sum", "max", "count", "unique_count", "last"]},
                     "used": DECIMAL,
                     "included": DECIMAL,
@@ -99,7 +87,7 @@ USAGE = {
             "items": {
                 "type": "object",
                 "required": ["name", "amount"],
-                "properties": {"name": {"type": "string"}, "amount": DECIMAL},
+                "properties": {"name": TEXT, "amount": DECIMAL},
             },
         },
         "amount_untaxed": DECIMAL,
@@ -109,7 +97,7 @@ USAGE = {
             "required": ["balance", "currency", "expires"],
             "properties": {
                 "balance": DECIMAL,
-                "currency": {"type": "string"},
+                "currency": TEXT,
                 "expires": {
                     "type": "array",
                     "description": "Upcoming expiries, soonest first.",
@@ -131,7 +119,7 @@ ENTITLEMENTS = {
     "type": "object",
     "required": ["tenant", "as_of", "entitlements"],
     "properties": {
-        "tenant": {"type": "string"},
+        "tenant": TEXT,
         "as_of": INSTANT,
         "entitlements": {
             "type": "array",
@@ -139,7 +127,7 @@ ENTITLEMENTS = {
                 "type": "object",
                 "required": ["metric", "allowed", "limit_state", "remaining"],
                 "properties": {
-                    "metric": {"type": "string"},
+                    "metric": TEXT,
                     "allowed": {"type": "boolean"},
                     "limit_state": LIMIT_STATE,
                     "remaining": NULLABLE_DECIMAL,
@@ -149,65 +137,65 @@ ENTITLEMENTS = {
     },
 }
 
-INVOICES = {
-    "type": "object",
-    "required": ["data", "has_more"],
-    "properties": {
-        "data": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": [
-                    "number",
-                    "date",
-                    "due_date",
-                    "currency",
-                    "amount_untaxed",
-                    "amount_total",
-                    "amount_residual",
-                    "state",
-                    "payment_state",
-                    "portal_url",
-                    "period_start",
-                    "period_end",
-                ],
-                "properties": {
-                    "number": {"type": "string"},
-                    "date": {"type": ["string", "null"], "format": "date"},
-                    "due_date": {"type": ["string", "null"], "format": "date"},
-                    "currency": {"type": "string"},
-                    "amount_untaxed": DECIMAL,
-                    "amount_total": DECIMAL,
-                    "amount_residual": DECIMAL,
-                    "state": {"type": "string"},
-                    "payment_state": {"type": "string"},
-                    "portal_url": {"type": "string"},
-                    "period_start": {"type": ["string", "null"], "format": "date-time"},
-                    "period_end": {"type": ["string", "null"], "format": "date-time"},
-                },
-            },
+
+def page_of(item):
+    """A page of a list: ``has_more`` says whether ``starting_after`` the last item gives more."""
+    return {
+        "type": "object",
+        "required": ["data", "has_more"],
+        "properties": {
+            "data": {"type": "array", "items": item},
+            "has_more": {"type": "boolean"},
         },
-        "has_more": {"type": "boolean"},
-    },
-}
+    }
+
+
+INVOICES = page_of(
+    {
+        "type": "object",
+        "required": [
+            "number",
+            "date",
+            "due_date",
+            "currency",
+            "amount_untaxed",
+            "amount_total",
+            "amount_residual",
+            "state",
+            "payment_state",
+            "portal_url",
+            "period_start",
+            "period_end",
+        ],
+        "properties": {
+            "number": TEXT,
+            "date": NULLABLE_DATE,
+            "due_date": NULLABLE_DATE,
+            "currency": TEXT,
+            "amount_untaxed": DECIMAL,
+            "amount_total": DECIMAL,
+            "amount_residual": DECIMAL,
+            "state": TEXT,
+            "payment_state": TEXT,
+            "portal_url": TEXT,
+            "period_start": NULLABLE_INSTANT,
+            "period_end": NULLABLE_INSTANT,
+        },
+    }
+)
 
 
 def _errors(extra):
-    described = {
-        "401": "Unknown key, bad or stale signature",
-        "403": "The key may not read this tenant (tenant_not_allowed)",
-        "404": "Unknown tenant (unknown_tenant) or no subscription (no_subscription)",
-        "429": "Rate limit exceeded (see Retry-After)",
-        "500": "Internal error",
-        **extra,
-    }
-    return {
-        status: {
-            "description": text,
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    return error_responses(
+        {
+            "401": "Unknown key, bad or stale signature",
+            "403": "The key may not read this tenant (tenant_not_allowed)",
+            "404": "Unknown tenant (unknown_tenant) or no subscription (no_subscription)",
+            "429": "Rate limit exceeded (see Retry-After)",
+            "500": "Internal error",
+            **extra,
         }
-        for status, text in described.items()
-    }
+    )
 
 
 def _read(summary, schema, query=(), errors=None):
@@ -215,37 +203,19 @@ def _read(summary, schema, query=(), errors=None):
         "summary": summary,
         "parameters": [*SIGNED_GET_HEADERS, TENANT, *query],
         "responses": {
-            "200": {
-                "description": summary,
-                "content": {
-                    "application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}
-                },
-            },
+            "200": json_response(summary, schema),
             **_errors(errors or {}),
         },
     }
 
 
-PERIOD = {
-    "name": "period",
-    "in": "query",
-    "required": False,
-    "schema": {"type": "string"},
-    "description": "current (default), previous, or an RFC 3339 instant: its period.",
-}
-LIMIT = {
-    "name": "limit",
-    "in": "query",
-    "required": False,
-    "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
-}
-STARTING_AFTER = {
-    "name": "starting_after",
-    "in": "query",
-    "required": False,
-    "schema": {"type": "string"},
-    "description": "The number of the last invoice of the previous page.",
-}
+PERIOD = query_param(
+    "period", TEXT, "current (default), previous, or an RFC 3339 instant: its period."
+)
+LIMIT = query_param("limit", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE})
+STARTING_AFTER = query_param(
+    "starting_after", TEXT, "The number of the last invoice of the previous page."
+)
 
 PATHS = {
     "/usage_billing/v1/tenants/{tenant}/usage": {

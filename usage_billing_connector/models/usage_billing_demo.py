@@ -12,6 +12,9 @@ included) and the real closing, so what the demo shows is what the product does:
   the earlier one skipped); wayne's 16 days overdue, its subscription suspended
   by dunning (the real dunning run, so the chatter, the dunning log and the
   subscription history show what the product does);
+* a correction: wayne disputes its API-call price; its period re-rated at the
+  agreed rate is a correction of -25.00 waiting for approval (approved, it
+  becomes a credit note reversing part of the invoice);
 * usage of the current month for all three (acme beyond its allowances, so the
   CRM threshold alerts fire), quarantined events with different reasons (an
   unmapped tenant, an unknown metric, a timestamp days ahead), and a late event
@@ -32,6 +35,8 @@ from odoo import api, models
 ACME_PREVIOUS = {"api_calls": 250_000, "storage_gb": 120, "active_users": 14}
 #: Tenants of the collections demo and how many days their invoice is overdue.
 COLLECTIONS = {"umbrella": 4, "wayne": 16}
+#: Why wayne's invoiced month is corrected (its 50,000 calls beyond the free 10,000).
+DISPUTE_REASON = "API calls agreed at 0.0015 (not 0.002) after Wayne's dispute"
 
 
 class UsageBillingDemo(models.AbstractModel):
@@ -65,6 +70,7 @@ class UsageBillingDemo(models.AbstractModel):
             active_model="account.move", active_ids=invoice.ids
         ).create({})._create_payments()
         self._collections(statements, now.date())
+        self._dispute(statements["wayne"])
         return statements
 
     def _collections(self, statements, today):
@@ -76,6 +82,11 @@ class UsageBillingDemo(models.AbstractModel):
             invoice.write({"invoice_date": dated, "invoice_date_due": dated})
             invoice.action_post()
         self.env["usage.dunning"]._run(today)
+
+    def _dispute(self, statement):
+        """The real correction of an invoiced period, left for the accountant to approve."""
+        agreed = self.env.ref("usage_billing_connector.demo_plan_growth_wayne_agreed")
+        return self.env["usage.period.correction"]._correct(statement, DISPUTE_REASON, plan=agreed)
 
     def _prepaid_credit(self, now):
         """globex bought 250.00 of credit (paid) and got 20.00 of goodwill; initech 50.00 EUR.

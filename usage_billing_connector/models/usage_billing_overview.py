@@ -23,6 +23,7 @@ from odoo import api, fields, models
 from odoo.tools import SQL, format_amount
 
 from ..core.period_label import age_label
+from ..utils.actions import form_action, list_action
 
 #: The reconciliation figure covers periods that ended this recently (older
 #: ones were reconciled when closed; the Reconciliation menu shows them all).
@@ -253,16 +254,7 @@ class UsageBillingOverview(models.Model):
 
     def _list_action(self, xmlid, domain, name=None, context=None):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(xmlid)
-        action.update(
-            {
-                "domain": domain,
-                "context": {"create": False, **(context or {})},
-                "name": name or action["name"],
-                "target": "current",
-            }
-        )
-        return action
+        return list_action(self.env, xmlid, domain, name, context)
 
     def action_open_ingestion(self):
         return self._ingest_action(self.env._("Ingestion today"), [])
@@ -325,14 +317,7 @@ class UsageBillingOverview(models.Model):
         self.ensure_one()
         if not self.quarantine_oldest_id:
             return self.action_open_quarantine()
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": "usage.event",
-            "res_id": self.quarantine_oldest_id.id,
-            "view_mode": "form",
-            "views": [(False, "form")],
-            "target": "current",
-        }
+        return dict(form_action(self.quarantine_oldest_id), target="current")
 
     def action_open_to_approve(self):
         return self._list_action(

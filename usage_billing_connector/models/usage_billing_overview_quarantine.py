@@ -2,6 +2,7 @@ from odoo import fields, models
 
 from ..core.period_label import age_label
 from ..core.quarantine import REASONS
+from ..utils.actions import form_action, list_action
 
 #: The quarantine backlog by company and reason, from the partial index of
 #: quarantined events.  A row's id is its oldest event's (unique, and stable
@@ -51,25 +52,15 @@ class UsageBillingOverviewQuarantine(models.Model):
         ]
 
     def action_open_events(self):
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "usage_billing_connector.usage_event_action_quarantine"
-        )
         reason = dict(self._fields["reason"].selection).get(self.reason) or self.env._("No reason")
-        action.update(
-            {
-                "name": self.env._("Quarantine: %s", reason),
-                "domain": self._domain(),
-                "context": {"create": False},
-            }
+        return list_action(
+            self.env,
+            "usage_billing_connector.usage_event_action_quarantine",
+            self._domain(),
+            self.env._("Quarantine: %s", reason),
         )
-        return action
 
     def action_open_oldest(self):
         self.ensure_one()
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": "usage.event",
-            "res_id": self.id,
-            "view_mode": "form",
-            "views": [(False, "form")],
-        }
+        # A row's id is its oldest event's.
+        return form_action(self.env["usage.event"].browse(self.id))

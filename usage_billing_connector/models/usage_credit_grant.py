@@ -3,6 +3,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ..core import credits
 from ..core.numbers import to_decimal
+from ..utils.actions import form_action
 
 #: The only way ``remaining`` changes: refused (no row) when it would go below zero.
 MOVE_SQL = (
@@ -152,12 +153,7 @@ class UsageCreditGrant(models.Model):
 
     def action_view_invoice(self):
         self.ensure_one()
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": "account.move",
-            "res_id": self.invoice_id.id,
-            "view_mode": "form",
-        }
+        return form_action(self.invoice_id)
 
     def action_void(self):
         """Take back what is left: a free credit simply; a sold one with a credit note."""

@@ -1,5 +1,7 @@
 from odoo import fields, models
 
+from ..utils.actions import form_action
+
 ACTIONS = [
     ("overdue", "Became overdue"),
     ("retry", "Charge retried"),
@@ -67,3 +69,8 @@ class UsageDunningLog(models.Model):
         row = self.env.cr.fetchone()
         invoice.invalidate_recordset(["usage_dunning_log_ids"])
         return self.browse(row[0]) if row else self.browse()
+
+    def action_open_invoice(self):
+        """The dunned invoice, where collecting it goes on (payment, credit note)."""
+        self.ensure_one()
+        return form_action(self.invoice_id)

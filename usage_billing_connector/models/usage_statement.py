@@ -2,6 +2,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
+from ..utils.actions import form_action
 from ..utils.display import compute_period_labels
 from ..utils.params import get_bool_param
 from .usage_event_billing import BILLED_EVENT_SQL
@@ -197,9 +198,4 @@ class UsageStatement(models.Model):
 
     def action_view_invoice(self):
         self.ensure_one()
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": "account.move",
-            "res_id": self.invoice_id.id,
-            "view_mode": "form",
-        }
+        return form_action(self.invoice_id)

@@ -31,3 +31,4 @@ from . import test_credit_billing
 from . import test_credit_concurrency
 from . import test_credit_reversals
 from . import test_commitments
+from . import test_tours_demo

@@ -1,28 +1,19 @@
 """A company billing usage, a demo payment provider, a webhook endpoint and a receiver."""
 
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 from odoo.tests import HttpCase
-from odoo.tests.common import _super_send
 
 from .billing_common import BillingCase
-from .common import OutboxJobs
+from .common import LocalServerTimeouts, OutboxJobs
 from .webhook_receiver import WebhookReceiver
 
 SECRET = "whsec_test_0123456789"
 
 
-class CollectionCase(OutboxJobs, BillingCase, HttpCase):
+class CollectionCase(LocalServerTimeouts, OutboxJobs, BillingCase, HttpCase):
     """HttpCase: failed deliveries are logged through a second cursor, which only
     shares the test transaction in HTTP test mode; ``payment_demo`` plays the card."""
-
-    @classmethod
-    def _request_handler(cls, s, r, /, **kw):
-        # The local receiver keeps the client's timeouts (see crm_sync_connector's tests).
-        if urlsplit(r.url).hostname == "127.0.0.1":
-            return _super_send(s, r, **kw)
-        return super()._request_handler(s, r, **kw)
 
     @classmethod
     def setUpClass(cls):

@@ -14,7 +14,7 @@ class TestDemoContract(TransactionCase):
 
     def _statement(self, name):
         sub = self.env.ref(f"usage_billing_connector.demo_subscription_{name}")
-        statements = sub.statement_ids
+        statements = sub.statement_ids.filtered(lambda s: not s.correction_of_id)
         self.assertEqual(len(statements), 1, f"{name}: one statement, its previous month")
         self.assertEqual(statements.period_start, sub.billing_anchor)
         return statements
@@ -66,4 +66,30 @@ class TestDemoContract(TransactionCase):
         self.assertEqual(wayne.subscription_id.state, "suspended")
         self.assertEqual(
             wayne.subscription_id.change_ids.mapped("change_type"), ["activated", "suspended"]
+        )
+
+    def test_a_disputed_period_has_a_correction_to_approve(self):
+        wayne = self._statement("wayne")
+        correction = wayne.correction_ids
+        self.assertRecordValues(
+            correction,
+            [
+                {
+                    "state": "to_approve",
+                    "period_start": wayne.period_start,
+                    "plan_id": self.env.ref(
+                        "usage_billing_connector.demo_plan_growth_wayne_agreed"
+                    ).id,
+                    # 50,000 calls beyond the free 10,000: 0.0015 agreed, 0.002 billed.
+                    "amount_untaxed": -25.0,
+                    "invoice_id": False,
+                }
+            ],
+        )
+        self.assertIn("dispute", correction.correction_reason)
+        self.assertEqual(correction.line_ids.mapped("kind"), ["late_usage"])
+        self.assertEqual(
+            self.env["usage.statement"].search([("correction_of_id", "!=", False)]),
+            correction,
+            "the Corrections filter shows it",
         )

@@ -25,7 +25,9 @@ class TestOverview(BillingCase):
         return overview
 
     def opened(self, action):
-        """The records the list action shows."""
+        """The records the list action shows (titled as named: the web client reads
+        ``display_name`` first)."""
+        self.assertEqual(action["display_name"], action["name"])
         return self.env[action["res_model"]].search(action["domain"])
 
     def log(self, endpoint="events", company=None, when=None, **values):
@@ -132,6 +134,7 @@ class TestOverview(BillingCase):
         self.assertIn("8.00", overview.to_approve_amounts)
         self.assertIn(" + ", overview.to_approve_amounts)
         self.assertEqual(self.opened(overview.action_open_to_approve()), usd | euro)
+        self.assertEqual(overview.action_open_to_approve()["name"], "Statements to approve")
 
     def test_unbilled_usage_of_closed_periods(self):
         sub = self.subscribe(self.plan)

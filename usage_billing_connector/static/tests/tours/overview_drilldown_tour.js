@@ -1,0 +1,64 @@
+// Operations at a glance: from Usage Billing → Overview, the statements to
+// approve open the list behind the figure; the accountant approves one and the
+// overview counts one less; the quarantine backlog opens its events by reason.
+// Started by tests/test_tours_demo.py on the demo data.
+import {registry} from "@web/core/registry";
+
+registry.category("web_tour.tours").add("usage_billing_overview_drilldown", {
+    url: "/odoo/action-usage_billing_connector.usage_billing_overview_action",
+    steps: () => [
+        {
+            content: "Two statements wait for approval: open them",
+            trigger:
+                "button[name=action_open_to_approve]:has(.o_stat_text:contains(Statements to approve)) .o_stat_value:text(2)",
+            run: "click",
+        },
+        {
+            content:
+                "The list behind the figure: initech's and wayne's, not the approved ones",
+            trigger:
+                ".o_list_view:has(.o_data_row:contains(Initech)):has(.o_data_row:contains(Wayne)):not(:has(.o_data_row:contains(Acme)))",
+        },
+        {
+            content: "titled as the figure",
+            trigger: ".o_breadcrumb .active:contains(Statements to approve)",
+        },
+        {
+            content: "Open initech's statement",
+            trigger: ".o_data_row:contains(Initech) td[name=name]",
+            run: "click",
+        },
+        {
+            content: "Approve it",
+            trigger: ".o_form_statusbar button[name=action_approve]",
+            run: "click",
+        },
+        {
+            trigger: ".o_statusbar_status .o_arrow_button_current:contains(Approved)",
+        },
+        {
+            content: "Back to the overview (the breadcrumb names its company)",
+            trigger: ".o_breadcrumb .breadcrumb-item:first-child a",
+            run: "click",
+        },
+        {
+            content: "One statement left to approve",
+            trigger:
+                "button[name=action_open_to_approve]:has(.o_stat_text:contains(Statements to approve)) .o_stat_value:text(1)",
+        },
+        {
+            content: "The quarantine by reason: open the events of an unknown tenant",
+            trigger:
+                ".o_field_widget[name=quarantine_reason_ids] .o_data_row:contains(Unknown tenant) button[name=action_open_events]",
+            run: "click",
+        },
+        {
+            trigger: ".o_breadcrumb .active:contains(Quarantine: Unknown tenant)",
+        },
+        {
+            content: "hooli's events, and only those",
+            trigger:
+                ".o_list_view:has(.o_data_row:contains(hooli)):not(:has(.o_data_row:contains(gpu_hours)))",
+        },
+    ],
+});

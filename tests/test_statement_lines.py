@@ -106,3 +106,58 @@ def test_late_usage_fills_the_commitment_before_it_is_charged_on_top(charged, tr
         assert line.kind == "commitment"
         assert line.amount == expected
         assert "after late usage" in line.description
+
+
+def commitment(when, committed, in_force=True):
+    return (when, D(committed), in_force)
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ([commitment(APRIL.start, "100")], D("100.00")),  # the whole period
+        ([commitment(MID_APRIL, "100")], D("50.00")),  # started half way
+        ([commitment(APRIL.start, "100"), commitment(MID_APRIL, "100", False)], D("50.00")),
+        ([commitment(APRIL.start, "100"), commitment(MID_APRIL, "300")], D("200.00")),
+        ([commitment(APRIL.start, "0"), commitment(MID_APRIL, "300")], D("150.00")),
+        ([commitment(APRIL.start, "100", False)], D("0.00")),  # in trial all April
+        ([commitment(APRIL.start, "100"), commitment(MAY.start, "900")], D("100.00")),
+        ([], D(0)),
+    ],
+)
+def test_a_commitment_is_prorated_by_the_second_like_the_fee(changes, expected):
+    amount, _breakdown = statement_lines.period_commitment(APRIL, changes, 2)
+    assert amount == expected
+
+
+def test_a_prorated_commitment_says_how_it_adds_up_and_a_whole_one_does_not():
+    changes = [commitment(APRIL.start, "100"), commitment(MID_APRIL, "300")]
+    amount, breakdown = statement_lines.period_commitment(APRIL, changes, 2)
+    assert breakdown.splitlines() == [
+        "Committed 100 for 2026-04-01 – 2026-04-15, 50.00% of 2026-04-01 – 2026-04-30",
+        "Committed 300 for 2026-04-16 – 2026-04-30, 50.00% of 2026-04-01 – 2026-04-30",
+    ]
+    line = statement_lines.commitment_line(amount, [], APRIL, breakdown, plan="large")
+    assert (line.amount, line.breakdown, line.plan) == (D("200.00"), breakdown, "large")
+    assert "committed 200.00, prorated" in line.description
+    whole = statement_lines.period_commitment(APRIL, [commitment(APRIL.start, "100")], 2)
+    assert whole == (D("100.00"), "")
+
+
+def test_a_prorated_commitment_is_rounded_once():
+    # Thirds of April: 3.33667 + 3.34 + 3.34667 = 10.02333 -> 10.02 (10.03 rounded thrice).
+    thirds = [
+        commitment(APRIL.start, "10.01"),
+        commitment(datetime(2026, 4, 11, tzinfo=timezone.utc), "10.02"),
+        commitment(datetime(2026, 4, 21, tzinfo=timezone.utc), "10.04"),
+    ]
+    assert statement_lines.period_commitment(APRIL, thirds, 2)[0] == D("10.02")
+
+
+def test_the_fee_of_a_subscription_started_inside_its_first_period_starts_with_it():
+    # Activated at 10:30 on a day whose midnight anchors the periods.
+    started = datetime(2026, 4, 1, 10, 30, tzinfo=timezone.utc)
+    (line,) = statement_lines.fee_lines(
+        "Pro", "in_arrears", APRIL, MAY, [change(started, 1, "720")], 2, D(0)
+    )
+    assert line.amount == D("709.50")  # 720 × (30 days - 10.5 h) / 30 days

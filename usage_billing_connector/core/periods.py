@@ -245,6 +245,16 @@ def _fraction(part, whole):
     return (Decimal(part) / Decimal(whole)).quantize(_FRACTION_QUANTUM).normalize()
 
 
+def not_in_force_before(period: Period, changes: Sequence[tuple]) -> list[tuple]:
+    """``changes``, preceded by an inactive state from the period start when the first
+    one comes later: a subscription that starts inside ``period`` (activated at 10:30,
+    its periods anchored at midnight) costs nothing before it starts."""
+    changes = list(changes)
+    if changes and utc.to_utc(changes[0][0], "change 0 effective_at") > period.start:
+        changes.insert(0, StateChange(period.start, 0, Decimal(0), False))
+    return changes
+
+
 def proration_segments(period: Period, changes: Sequence[tuple]) -> list[Segment]:
     """Split ``period`` into segments of constant state, each with its share of the period.
 

@@ -1,4 +1,4 @@
-"""Statement lines of one billing period: recurring fee, usage, late-usage true-ups.
+"""Statement lines of one billing period: fee, usage, commitment, late-usage true-ups.
 
 Amounts are rated with :mod:`pricing` and rounded once per line with the
 currency's decimals.  Everything here is a pure function of the period, the
@@ -52,7 +52,7 @@ def _segment_label(segment, period):
 def fee_segment_lines(plan_name, period, changes, decimals):
     """One line per stretch of the period with constant seats and price (by the second)."""
     lines = []
-    for segment in periods.proration_segments(period, changes):
+    for segment in periods.proration_segments(period, periods.not_in_force_before(period, changes)):
         if not segment.active or not segment.seats:
             continue
         amount = pricing.round_amount(segment.amount, decimals)
@@ -174,36 +174,77 @@ def late_usage_line(
     )
 
 
-def commitment_line(committed, lines, period):
+def period_commitment(period, changes, decimals):
+    """The minimum spend of ``period`` and how it adds up: ``(amount, breakdown)``.
+
+    ``changes`` are the subscription's time-ordered ``(effective_at, committed,
+    in_force)``: from each one on, a commitment of ``committed`` per period
+    applies while ``in_force``.  It is prorated like the recurring fee, by the
+    second (:func:`periods.proration_segments`): each stretch counts for its
+    share of the period, nothing is committed before the first change (the
+    subscription had not started), and the sum is rounded once.  The breakdown
+    lists the stretches, empty when one commitment covers the whole period.
+    """
+    states = [
+        periods.StateChange(at, 1, to_decimal(committed), in_force)
+        for at, committed, in_force in changes
+    ]
+    if not states:
+        return ZERO, ""
+    segments = [
+        segment
+        for segment in periods.proration_segments(
+            period, periods.not_in_force_before(period, states)
+        )
+        if segment.active and segment.unit_price
+    ]
+    amount = pricing.round_amount(sum((segment.amount for segment in segments), ZERO), decimals)
+    if len(segments) == 1 and segments[0].fraction == 1:
+        return amount, ""
+    breakdown = "\n".join(
+        f"Committed {segment.unit_price} for {_segment_label(segment, period)}"
+        for segment in segments
+    )
+    return amount, breakdown
+
+
+def commitment_line(committed, lines, period, breakdown="", plan=None):
     """True-up to the minimum spend of ``period``, or None when usage met it.
 
     Counts the period's own usage lines as rated, per-charge minimums included
     (they are part of what the customer was charged for usage); fees and late
     usage of earlier periods do not count towards this period's commitment.
+    ``committed`` is the period's (prorated) commitment, ``breakdown`` how it
+    adds up (:func:`period_commitment`); ``plan`` the caller's key of the plan
+    whose commitment product invoices the true-up.
     """
     charged = sum((line.amount for line in lines if line.kind == "usage"), ZERO)
     shortfall = credits.commitment_shortfall(committed, charged)
     if not shortfall:
         return None
+    prorated = ", prorated" if breakdown else ""
     return Line(
         "commitment",
         f"Commitment true-up for {_period_label(period)} "
-        f"(committed {to_decimal(committed)}, usage charged {charged})",
+        f"(committed {to_decimal(committed)}{prorated}, usage charged {charged})",
         shortfall,
         quantity=Decimal(1),
         billable=Decimal(1),
         unit_price=shortfall,
+        breakdown=breakdown,
         period=period,
+        plan=plan,
     )
 
 
-def commitment_adjustment_line(committed, usage_charged, trued_up, period):
+def commitment_adjustment_line(committed, usage_charged, trued_up, period, plan=None):
     """Late usage of a period whose commitment was trued up: the true-up as it stands now.
 
     ``usage_charged`` is the period's usage as charged now (late true-ups
     included), ``trued_up`` what its commitment lines charged so far; the line
     brings the true-up to ``max(0, committed - usage_charged)``: late usage is
-    not charged on top of a commitment it only fills.  None when nothing changes.
+    not charged on top of a commitment it only fills.  ``committed`` is the
+    commitment the period was stated with.  None when nothing changes.
     """
     owed = credits.commitment_shortfall(committed, usage_charged)
     difference = owed - trued_up
@@ -219,6 +260,7 @@ def commitment_adjustment_line(committed, usage_charged, trued_up, period):
         billable=Decimal(1),
         unit_price=difference,
         period=period,
+        plan=plan,
     )
 
 

@@ -12,6 +12,7 @@ from . import usage_event_aggregate
 from . import usage_event_migration
 from . import usage_ingest_log
 from . import usage_rate_counter
+from . import usage_numbered_mixin
 from . import usage_plan
 from . import usage_plan_charge
 from . import usage_plan_tier
@@ -21,6 +22,7 @@ from . import usage_subscription_change
 from . import usage_statement
 from . import usage_statement_line
 from . import usage_credit_grant
+from . import usage_credit_grant_expiry
 from . import usage_credit_ledger
 from . import usage_statement_credit
 from . import usage_tenant_credit

@@ -32,11 +32,10 @@ class UsageCreditGrant(models.Model):
 
     _name = "usage.credit.grant"
     _description = "Prepaid Credit Grant"
-    _inherit = ["mail.thread"]
+    _inherit = ["usage.numbered.mixin", "mail.thread"]
     _order = "id desc"
     _check_company_auto = True
 
-    name = fields.Char(required=True, readonly=True, default="/", copy=False)
     company_id = fields.Many2one(
         "res.company", required=True, index=True, default=lambda self: self.env.company
     )
@@ -70,13 +69,6 @@ class UsageCreditGrant(models.Model):
     )
     _amount_positive = models.Constraint("CHECK(amount > 0)", "A credit amount is positive.")
     _available_idx = models.Index("(tenant_id, expiry_date, priority, id) WHERE state = 'active'")
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        for vals in vals_list:
-            if vals.get("name", "/") == "/":
-                vals["name"] = self.env["ir.sequence"].next_by_code("usage.credit.grant") or "/"
-        return super().create(vals_list)
 
     def write(self, vals):
         if {"amount", "tenant_id", "kind"} & set(vals) and self.filtered(
@@ -175,12 +167,49 @@ class UsageCreditGrant(models.Model):
                 grant.invoice_id.button_cancel()
                 grant.state = "voided"
                 continue
-            refund = grant._post_refund() if grant.kind == "purchased" else None
-            if grant.remaining:
-                grant._move("void", -grant.remaining, move=refund)
+            grant._void_remaining()
             grant.state = "voided"
             grant.tenant_id._check_credit_low_balance()
         return True
+
+    def _void_remaining(self):
+        """Take back what is left: a sold credit's by a posted credit note
+        (its posting writes the ledger line, ``_on_refund_posted``), a free one's simply."""
+        self.ensure_one()
+        if self.kind == "purchased":
+            self._post_refund()
+        elif self.remaining:
+            self._move("void", -self.remaining)
+
+    def _on_refund_posted(self, refund):
+        """A credit note of this credit's sale is posted: void what it gives back, or refuse.
+
+        Only what is left can be given back: consumed credit is revenue already and
+        expired credit breakage income, so refunding more than ``remaining`` would
+        leave the liability account below the ledger.  Our own refund (*Void*) and
+        one made by hand from the invoice take this same path.
+        """
+        self.ensure_one()
+        account = self.company_id.usage_credit_liability_account_id
+        given_back = refund._credit_account_amount(account)
+        if given_back <= 0:
+            return
+        if given_back > to_decimal(self.remaining):
+            raise UserError(
+                self.env._(
+                    "Credit note %(refund)s gives back %(amount)s of prepaid credit %(credit)s, "
+                    "which has only %(remaining)s left (the rest was consumed or has expired). "
+                    "Refund at most what is left, or use 'Void' on the credit.",
+                    refund=refund.display_name,
+                    amount=self.currency_id.format(float(given_back)),
+                    credit=self.name,
+                    remaining=self.currency_id.format(self.remaining),
+                )
+            )
+        self._move("void", -given_back, move=refund)
+        if not self.remaining:
+            self.state = "voided"
+        self.tenant_id._check_credit_low_balance()
 
     def _post_refund(self):
         """Credit note of what is left of a sold credit: the liability goes back to the customer."""
@@ -271,84 +300,3 @@ class UsageCreditGrant(models.Model):
         for grant in self.filtered(lambda g: g.state == "invoiced" and g.ledger_ids):
             grant.state = "active"
             grant.tenant_id._check_credit_low_balance()
-
-    # ------------------------------------------------------------------ expiry
-
-    @api.model
-    def _cron_expire(self):
-        """Daily: expire the credits past their last day, committing one grant at a time."""
-        due = self._due_for_expiry()
-        for grant in due:
-            grant._expire()
-            if not self.env["ir.cron"]._commit_progress(1, remaining=len(due)):
-                break
-
-    @api.model
-    def _expire_due(self):
-        """Expire every credit past its last day (one transaction); how many."""
-        due = self._due_for_expiry()
-        for grant in due:
-            grant._expire()
-        return len(due)
-
-    @api.model
-    def _due_for_expiry(self):
-        today = fields.Date.context_today(self)
-        # sudo: expiry runs for the credits of every company.
-        return self.sudo().search(
-            [("state", "in", ("invoiced", "active")), ("expiry_date", "<", today)], order="id"
-        )
-
-    def _expire(self):
-        """Sold credit left: breakage entry, then the ledger line; free credit: the line."""
-        self.ensure_one()
-        self = self.with_company(self.company_id)
-        if self.remaining:
-            move = self._post_breakage() if self.kind == "purchased" else None
-            self._move("expire", -self.remaining, move=move)
-        self.state = "expired"
-        self.tenant_id._check_credit_low_balance()
-
-    def _post_breakage(self):
-        """Liability -> breakage income, for what expired unused (one journal entry)."""
-        company = self.company_id
-        if not company.usage_credit_breakage_account_id:
-            raise UserError(self.env._("Set the expired credit account of %s.", company.name))
-        journal = self.env["account.journal"].search(
-            [("company_id", "=", company.id), ("type", "=", "general")], limit=1
-        )
-        amount_currency = float(self.remaining)
-        balance = self.currency_id._convert(
-            amount_currency, company.currency_id, company, fields.Date.context_today(self)
-        )
-        label = self.env._("Expired prepaid credit %s", self.name)
-        common = {"partner_id": self.partner_id.id, "currency_id": self.currency_id.id}
-        move = self.env["account.move"].create(
-            {
-                "move_type": "entry",
-                "journal_id": journal.id,
-                "ref": label,
-                "line_ids": [
-                    fields.Command.create(
-                        dict(
-                            common,
-                            name=label,
-                            account_id=company.usage_credit_liability_account_id.id,
-                            debit=balance,
-                            amount_currency=amount_currency,
-                        )
-                    ),
-                    fields.Command.create(
-                        dict(
-                            common,
-                            name=label,
-                            account_id=company.usage_credit_breakage_account_id.id,
-                            credit=balance,
-                            amount_currency=-amount_currency,
-                        )
-                    ),
-                ],
-            }
-        )
-        move.action_post()
-        return move

@@ -25,6 +25,7 @@ STATEMENT_COLUMNS = (
     "period_end",
     "state",
     "amount_untaxed",
+    "commitment_amount",
 )
 LINE_COLUMNS = (
     "statement_id",
@@ -160,8 +161,12 @@ class UsagePeriodClosing(models.AbstractModel):
         key = (sub.id, utc.naive(period.start))
         rated = self.env["usage.period.rating"]._rate(
             [(sub, period, True)], snapshot, exclude_statements=statement.ids
+        )[key]
+        self.env.cr.execute(
+            "UPDATE usage_statement SET commitment_amount = %s WHERE id = %s",
+            [rated.committed, statement.id],
         )
-        self._write_lines({statement.id: (sub, rated[key])}, snapshot)
+        self._write_lines({statement.id: (sub, rated.lines)}, snapshot)
         statement.invalidate_recordset()
 
     # ---------------------------------------------------------------- writing
@@ -175,7 +180,7 @@ class UsagePeriodClosing(models.AbstractModel):
         names = self._statement_names(len(items))
         rows = []
         for (sub, period, _late), name in zip(items, names, strict=True):
-            lines = rated[(sub.id, utc.naive(period.start))]
+            lines, committed = rated[(sub.id, utc.naive(period.start))]
             rows.append(
                 {
                     "name": name,
@@ -189,6 +194,7 @@ class UsagePeriodClosing(models.AbstractModel):
                     "period_end": utc.naive(period.end),
                     "state": "to_approve",
                     "amount_untaxed": sum((line.amount for line, _f in lines), Decimal(0)),
+                    "commitment_amount": committed,
                 }
             )
         inserted = self._insert(
@@ -200,7 +206,7 @@ class UsagePeriodClosing(models.AbstractModel):
         statements = statement_model.browse([statement_id for statement_id, _s, _p in inserted])
         self._write_lines(
             {
-                statement_id: (by_sub[sub_id], rated[(sub_id, start)])
+                statement_id: (by_sub[sub_id], rated[(sub_id, start)].lines)
                 for statement_id, sub_id, start in inserted
             },
             snapshot,
@@ -240,7 +246,8 @@ class UsagePeriodClosing(models.AbstractModel):
             for sequence, (line, snapshot_from) in enumerate(lines):
                 metric = line.metric
                 if line.kind == "commitment":
-                    product = sub.plan_id.commitment_product_id
+                    product = (line.plan or sub.plan_id).commitment_product_id
+                    product = product or sub.plan_id.commitment_product_id
                 else:
                     product = metric.product_id if metric else sub.plan_id.fee_product_id
                 rows.append(

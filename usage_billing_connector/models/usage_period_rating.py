@@ -1,6 +1,7 @@
 import logging
 from collections import defaultdict
 from decimal import Decimal
+from typing import NamedTuple
 
 from odoo import api, models
 
@@ -54,6 +55,15 @@ SELECT l.tenant_id, l.period_start, sum(l.amount)::text
  GROUP BY l.tenant_id, l.period_start
 """
 
+#: The commitment each period was measured against when it was stated (its statement's).
+PERIOD_COMMITMENT_SQL = """
+SELECT s.tenant_id, s.period_start, s.commitment_amount::text
+  FROM usage_statement s
+  JOIN unnest(%(tenant_ids)s::int[], %(starts)s::timestamp[]) AS p(tenant_id, period_start)
+    ON s.tenant_id = p.tenant_id AND s.period_start = p.period_start
+ WHERE s.state != 'rejected' AND s.correction_of_id IS NULL
+"""
+
 #: Recurring fees already billed ahead (in advance), per (subscription, period start).
 BILLED_AHEAD_SQL = """
 SELECT s.subscription_id, l.period_start, sum(l.amount)::text
@@ -65,14 +75,22 @@ SELECT s.subscription_id, l.period_start, sum(l.amount)::text
 """
 
 
+class Rated(NamedTuple):
+    """A rated period: its lines ``[(Line, snapshot_from)]`` and its commitment."""
+
+    lines: list
+    committed: Decimal  # the period's minimum spend, prorated (0: none)
+
+
 class UsagePeriodRating(models.AbstractModel):
     """Rating many periods at once: the inputs in a few queries, the lines from the core.
 
     ``_rate`` takes ``[(subscription, period, with_late)]`` and returns, for each,
     the statement lines (``core.statement_lines.Line``) with the snapshot range
-    of the usage they bill.  Every input is read once for the whole batch (usage
-    aggregates, late periods, amounts already billed, fee history), so the cost
-    of a period is the arithmetic, not queries.
+    of the usage they bill, and the commitment the period was measured against.
+    Every input is read once for the whole batch (usage aggregates, late periods,
+    amounts already billed, fee history), so the cost of a period is the
+    arithmetic, not queries.
     """
 
     _name = "usage.period.rating"
@@ -80,7 +98,7 @@ class UsagePeriodRating(models.AbstractModel):
 
     @api.model
     def _rate(self, items, snapshot, exclude_statements=(), use_rollup=False):
-        """``{(subscription id, period start): [(Line, snapshot_from)]}`` for ``items``.
+        """``{(subscription id, period start): Rated}`` for ``items``.
 
         ``use_rollup`` reads usage from the daily rollups (the read API: what a
         statement would say now) instead of the events (billing, which records
@@ -107,11 +125,12 @@ class UsagePeriodRating(models.AbstractModel):
             quantities = usage.get((sub.tenant_id.id, utc.naive(period.start)), {})
             usage_lines = self._usage_lines(sub, period, quantities, decimals, pricing)
             lines = [(line, None) for line in usage_lines]
-            commitment = sub._commitment_amount()
-            if commitment:
-                true_up = statement_lines.commitment_line(commitment, usage_lines, period)
-                if true_up:
-                    lines.append((true_up, None))
+            committed, breakdown, commitment_plan = sub._period_commitment(period)
+            true_up = statement_lines.commitment_line(
+                committed, usage_lines, period, breakdown, commitment_plan
+            )
+            if true_up:
+                lines.append((true_up, None))
             if with_late:
                 lines += late.lines(sub, decimals)
             fees = self._fee_lines(sub, period, ahead[sub.id], decimals)
@@ -119,7 +138,9 @@ class UsagePeriodRating(models.AbstractModel):
                 if line.kind == "fee" and line.period != period:  # billed ahead in this batch
                     start = line.period.start
                     ahead[sub.id][start] = ahead[sub.id].get(start, Decimal(0)) + line.amount
-            result[(sub.id, utc.naive(period.start))] = lines + [(line, None) for line in fees]
+            result[(sub.id, utc.naive(period.start))] = Rated(
+                lines + [(line, None) for line in fees], committed
+            )
         return result
 
     # ------------------------------------------------------------------ usage
@@ -157,6 +178,13 @@ class UsagePeriodRating(models.AbstractModel):
         late.billed = {(t, m, s): Decimal(amount) for t, m, s, amount in cr.fetchall()}
         cr.execute(COMMITMENT_BILLED_SQL, {"tenant_ids": list(tenant_ids)})
         late.trued_up = {(t, s): Decimal(amount) for t, s, amount in cr.fetchall()}
+        cr.execute(
+            PERIOD_COMMITMENT_SQL,
+            {"tenant_ids": [f[0] for f in found], "starts": [f[1] for f in found]},
+        )
+        late.committed = {
+            (t, s): None if amount is None else Decimal(amount) for t, s, amount in cr.fetchall()
+        }
         return late
 
     # ------------------------------------------------------------------ fees
@@ -242,7 +270,10 @@ class _LatePeriods:
     id it was rated with)]`` — a true-up re-rates its period with the plan
     version the period was billed with, not the subscription's current one;
     ``totals``: the whole quantity of each of those periods now; ``pending``: what
-    arrived since their last billing; ``billed``: what was charged for them.
+    arrived since their last billing; ``billed``: what was charged for them;
+    ``trued_up``: what their commitment lines charged; ``committed``: the
+    commitment each was stated with (late usage is measured against it, not
+    against the commitment in force today).
     """
 
     def __init__(self, env, pricing):
@@ -253,6 +284,7 @@ class _LatePeriods:
         self.pending = {}
         self.billed = {}
         self.trued_up = {}
+        self.committed = {}
 
     def lines(self, subscription, decimals):
         """``[(Line, snapshot_from)]``: a true-up per metric with new usage in a stated period,
@@ -278,15 +310,17 @@ class _LatePeriods:
                     )
                 )
             lines += [(line, snapshot) for line in late]
-            adjustment = self._commitment_adjustment(subscription, start, period, late)
+            adjustment = self._commitment_adjustment(subscription, start, period, late, plan)
             if adjustment:
                 lines.append((adjustment, None))
         return lines
 
-    def _commitment_adjustment(self, subscription, start, period, late):
+    def _commitment_adjustment(self, subscription, start, period, late, plan):
         """The commitment true-up of a stated period, given its late usage (or None)."""
         tenant_id = subscription.tenant_id.id
-        committed = subscription._commitment_amount()
+        committed = self.committed.get((tenant_id, start))
+        if committed is None:  # stated before statements recorded their commitment
+            committed = subscription._period_commitment(period)[0]
         trued_up = self.trued_up.get((tenant_id, start), Decimal(0))
         if not committed and not trued_up:
             return None
@@ -294,4 +328,6 @@ class _LatePeriods:
             (amount for (t, _m, s), amount in self.billed.items() if (t, s) == (tenant_id, start)),
             Decimal(0),
         ) + sum((line.amount for line in late), Decimal(0))
-        return statement_lines.commitment_adjustment_line(committed, charged, trued_up, period)
+        return statement_lines.commitment_adjustment_line(
+            committed, charged, trued_up, period, plan
+        )

@@ -13,11 +13,10 @@ class UsageStatement(models.Model):
 
     _name = "usage.statement"
     _description = "Usage Statement"
-    _inherit = ["mail.thread"]
+    _inherit = ["usage.numbered.mixin", "mail.thread"]
     _order = "period_start desc, id desc"
     _check_company_auto = True
 
-    name = fields.Char(required=True, readonly=True, default="/", copy=False)
     subscription_id = fields.Many2one(
         "usage.subscription", required=True, readonly=True, index=True, check_company=True
     )
@@ -41,6 +40,12 @@ class UsageStatement(models.Model):
     line_ids = fields.One2many("usage.statement.line", "statement_id", readonly=True)
     amount_untaxed = fields.Monetary(compute="_compute_amount_untaxed", store=True)
     invoice_id = fields.Many2one("account.move", readonly=True, copy=False, tracking=True)
+    commitment_amount = fields.Monetary(
+        string="Minimum spend",
+        readonly=True,
+        help="The period's commitment, prorated for the time it was in force: the usage of "
+        "the period, late usage included, is measured against it.",
+    )
     event_count = fields.Integer(compute="_compute_event_count")
     # A correction re-rates an invoiced period: a statement of the difference,
     # invoiced as a credit note of the original invoice or a supplementary one.
@@ -91,13 +96,6 @@ class UsageStatement(models.Model):
             counts = dict(self.env.cr.fetchall())
         for statement in self:
             statement.event_count = counts.get(statement.id, 0)
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        for vals in vals_list:
-            if vals.get("name", "/") == "/":
-                vals["name"] = self.env["ir.sequence"].next_by_code("usage.statement") or "/"
-        return super().create(vals_list)
 
     # ---------------------------------------------------------------- approval
 

@@ -128,20 +128,54 @@ class UsageStatement(models.Model):
             )
         return commands
 
-    def _release_credits(self):
-        """The statement's invoice is cancelled: its consumed credit goes back, in the ledger.
+    def _release_credits(self, refund=None):
+        """Give the statement's consumed credit back, in the ledger ("released").
 
-        Gives back what is still held (consumed minus released): a second cancel is a no-op.
+        Without ``refund`` its invoice is cancelled or deleted: everything still
+        held (consumed minus released) goes back, so a second cancel is a no-op.
+        With a posted ``refund`` (a credit note of its invoice), what the credit
+        note puts back on the liability (sold credit) and promotional (free
+        credit) accounts goes back, latest consumption first: the ledger follows
+        the journal.  A grant closed since (expired, voided) closes what it gets
+        back at once (``usage.credit.grant._close_given_back``).
         """
         for statement in self:
             held = defaultdict(Decimal)
-            for line in statement.credit_ledger_ids:
+            for line in statement.credit_ledger_ids.sorted("id", reverse=True):
                 held[line.grant_id] += to_decimal(line.amount)
-            released = False
-            for grant, amount in held.items():
-                if amount < 0:
-                    # sudo: as for consumption, the statement authorises the movement.
-                    grant.sudo()._move("release", -amount, statement=statement)
-                    released = True
-            if released:
+            back = statement._credit_given_back(refund, held)
+            for grant, amount in back:
+                # sudo: as for consumption, the statement authorises the movement.
+                grant.sudo()._move("release", amount, statement=statement, move=refund)
+                grant.sudo()._close_given_back()
+            if back:
                 statement.tenant_id._check_credit_low_balance()
+
+    def _credit_given_back(self, refund, held):
+        """``[(grant, amount)]`` to release, from ``held`` (grant: signed amount still held)."""
+        self.ensure_one()
+        held = [(grant, -amount) for grant, amount in held.items() if amount < 0]
+        if refund is None:
+            return held
+        company = self.company_id
+        accounts = {
+            "purchased": company.usage_credit_liability_account_id,
+            "granted": company.usage_credit_promo_account_id,
+        }
+        back = []
+        for kind, account in accounts.items():
+            to_release = -refund._credit_account_amount(account) if account else Decimal(0)
+            for grant, amount in held:
+                if grant.kind == kind and to_release > 0:
+                    back.append((grant, min(amount, to_release)))
+                    to_release -= min(amount, to_release)
+            if to_release > 0:
+                raise UserError(
+                    self.env._(
+                        "Credit note %(refund)s gives back more prepaid credit than invoice "
+                        "%(invoice)s took from it.",
+                        refund=refund.display_name,
+                        invoice=self.invoice_id.display_name,
+                    )
+                )
+        return back

@@ -2,7 +2,6 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from ..core import periods, utc
-from ..core.numbers import to_decimal
 from ..utils.display import period_labeler
 
 STATES = [
@@ -80,7 +79,8 @@ class UsageSubscription(models.Model):
     commitment_amount = fields.Monetary(
         string="Minimum spend per period",
         tracking=True,
-        help="This customer's commitment; empty: the plan's minimum spend.",
+        help="This customer's commitment; empty: the plan's minimum spend. A change applies "
+        "to the periods not yet stated.",
     )
     mrr = fields.Monetary(
         string="MRR", compute="_compute_mrr", help="Recurring fee per month, at today's seats."
@@ -279,11 +279,6 @@ class UsageSubscription(models.Model):
     def action_cancel(self):
         for sub in self:
             sub._apply_change("cancelled", fields.Datetime.now())
-
-    def _commitment_amount(self):
-        """The minimum spend per period in force: the subscription's, else the plan's."""
-        self.ensure_one()
-        return to_decimal(self.commitment_amount or self.plan_id.commitment_amount or 0)
 
     @api.constrains("commitment_amount", "plan_id")
     def _check_commitment(self):

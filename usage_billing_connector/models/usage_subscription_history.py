@@ -2,7 +2,7 @@ import logging
 
 from odoo import api, fields, models
 
-from ..core import periods, subscription_history, utc
+from ..core import periods, statement_lines, subscription_history, utc
 from ..exceptions import SubscriptionChangeError
 from .usage_subscription import FEE_STATES, REQUESTED_STATES, write_values
 
@@ -208,6 +208,33 @@ class UsageSubscription(models.Model):
             if sub.cancelled_at and effective_at >= sub.cancelled_at:
                 continue  # every period it was in force has been stated
             sub._apply_change("plan_changed", effective_at, plan=plan)
+
+    def _period_commitment(self, period):
+        """``(amount, breakdown, plan)``: the minimum spend of ``period``, prorated.
+
+        Each stretch of the period has the commitment in force then: the
+        subscription's own, else its plan's (the plan version of that stretch),
+        while active, like the recurring fee (``statement_lines.period_commitment``).
+        ``plan`` is the latest plan of the period with a commitment product: the
+        true-up is invoiced with that product.
+        """
+        self.ensure_one()
+        history = self.change_ids.sorted(lambda c: (c.effective_at, c.id))
+        changes = [
+            (
+                utc.aware(change.effective_at),
+                self.commitment_amount or change.plan_id.commitment_amount or 0,
+                change.state in FEE_STATES,
+            )
+            for change in history
+        ]
+        amount, breakdown = statement_lines.period_commitment(
+            period, changes, self.tenant_id.currency_id.decimal_places
+        )
+        in_period = history.filtered(lambda c: utc.aware(c.effective_at) < period.end)
+        committing = in_period.plan_id.filtered("commitment_product_id")
+        plan = in_period.filtered(lambda c: c.plan_id in committing)[-1:].plan_id
+        return amount, breakdown, plan or self.plan_id
 
     def _state_changes(self):
         """(effective_at, seats, unit_price, active) history for ``periods.proration_segments``."""

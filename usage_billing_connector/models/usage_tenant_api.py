@@ -49,9 +49,10 @@ class UsageTenant(models.Model):
         self.ensure_one()
         now = datetime.now(timezone.utc).replace(microsecond=0)
         sub, period = self._api_period(query, now)
-        rated = self.env["usage.period.rating"]._rate(
+        rating = self.env["usage.period.rating"]._rate(
             [(sub, period, False)], snapshot=None, use_rollup=True
-        )[(sub.id, utc.naive(period.start))]
+        )
+        rated = rating[(sub.id, utc.naive(period.start))].lines
         decimals = self.currency_id.decimal_places
         charges = {charge.metric_id: charge for charge in sub.plan_id.charge_ids}
         metrics, fees = [], []

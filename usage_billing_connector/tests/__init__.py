@@ -28,4 +28,7 @@ from . import test_display
 from . import test_tours
 from . import test_credit_accounting
 from . import test_credit_billing
+from . import test_credit_concurrency
+from . import test_credit_reversals
+from . import test_commitments
 from . import test_tours_demo

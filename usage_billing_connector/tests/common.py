@@ -1,7 +1,11 @@
+import contextlib
 import json
+import threading
 import time
+import uuid
 from urllib.parse import urlsplit
 
+from odoo import SUPERUSER_ID, api, fields
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.tests.common import trap_jobs
 from odoo.tests import HttpCase
@@ -60,6 +64,83 @@ class OutboxJobs:
             self.env.invalidate_all()
 
     trap_jobs = staticmethod(trap_jobs)
+
+
+@contextlib.contextmanager
+def committed_subscription(registry, months=1):
+    """A tenant on the demo Growth plan with its last ``months`` monthly periods due,
+    committed (concurrency tests need rows other transactions see), then removed.
+
+    Yields ``(partner id, tenant id, subscription id)``.
+    """
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        anchor = fields.Datetime.now().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        anchor = fields.Datetime.subtract(anchor, months=months)
+        partner = env["res.partner"].create({"name": f"Race {uuid.uuid4()}"})
+        tenant = env["usage.tenant"].create(
+            {"external_id": f"race-{uuid.uuid4()}", "partner_id": partner.id}
+        )
+        sub = env["usage.subscription"].create(
+            {
+                "tenant_id": tenant.id,
+                "plan_id": env.ref("usage_billing_connector.demo_plan_growth_monthly").id,
+                "start_date": anchor,
+                "billing_anchor": anchor,
+            }
+        )
+        ids = (partner.id, tenant.id, sub.id)
+    try:
+        yield ids
+    finally:
+        with registry.cursor() as cr:
+            partner_id, tenant_id, sub_id = ids
+            cr.execute("DELETE FROM usage_statement WHERE subscription_id = %s", [sub_id])
+            cr.execute("DELETE FROM usage_event WHERE tenant_id = %s", [tenant_id])
+            cr.execute("DELETE FROM usage_subscription WHERE id = %s", [sub_id])
+            cr.execute("DELETE FROM usage_tenant WHERE id = %s", [tenant_id])
+            cr.execute("DELETE FROM res_partner WHERE id = %s", [partner_id])
+
+
+class ConcurrentTransactions:
+    """Two transactions of one test on real, separately committed cursors.
+
+    The second one runs in a thread so that it can wait on a lock the first
+    holds.  Build its environment in the test's thread (``api.Environment``
+    looks the registry up under a lock the running test server holds); the ORM
+    then works from the thread like from a second worker.
+    """
+
+    def run_while_first_is_open(self, first_cr, second, while_waiting=None, wait=0.5, timeout=20):
+        """Run ``second()`` in a thread; it must still be waiting after ``wait`` seconds,
+        until ``first_cr`` commits (``while_waiting()`` runs just before).  Returns
+        ``{"result": ...}`` or ``{"error": exc}``."""
+        outcome = {}
+
+        def run():
+            try:
+                outcome["result"] = second()
+            except Exception as exc:  # handed to the test, which asserts it
+                outcome["error"] = exc
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        time.sleep(wait)
+        self.assertTrue(thread.is_alive(), "the second transaction waits for the first")
+        if while_waiting:
+            while_waiting()
+        first_cr.commit()
+        thread.join(timeout)
+        self.assertFalse(thread.is_alive(), "the second transaction finished once the first did")
+        return outcome
+
+    def assertWaitsOnLock(self, pid, query_part):
+        """The backend ``pid`` waits on a lock, in a query containing ``query_part``."""
+        with self.registry.cursor() as cr:
+            cr.execute("SELECT wait_event_type, query FROM pg_stat_activity WHERE pid = %s", [pid])
+            wait_event_type, query = cr.fetchone()
+        self.assertEqual(wait_event_type, "Lock", query)
+        self.assertIn(query_part, query)
 
 
 class UsageFixtures:

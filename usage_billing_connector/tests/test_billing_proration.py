@@ -1,3 +1,4 @@
+from odoo import fields
 from odoo.tests import tagged
 
 from .billing_common import BillingCase
@@ -23,6 +24,14 @@ class TestBillingProration(BillingCase):
         subscription = self.subscribe(self.basic, seats=3, start=self.APRIL)
         (statement,) = self.close(subscription, self.MAY)
         self.assertEqual(self._fees(statement).mapped("amount"), [300.0])
+
+    def test_activated_during_the_day_is_billed_from_then(self):
+        # The API's activation anchors the periods at midnight of its day.
+        subscription = self.env["usage.subscription"]._activate(
+            self.tenant, self.basic, 1, fields.Datetime.to_datetime("2026-04-01 10:30:00")
+        )
+        (statement,) = self.close(subscription, self.MAY)
+        self.assertEqual(self._fees(statement).mapped("amount"), [98.54])  # 100 × 709.5 h / 720 h
 
     def test_upgrade_mid_period_splits_the_fee_by_the_second(self):
         subscription = self.subscribe(self.basic, seats=1, start=self.APRIL)

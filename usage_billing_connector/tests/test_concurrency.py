@@ -1,6 +1,3 @@
-import contextlib
-import threading
-import time
 import unittest
 import uuid
 from datetime import timedelta
@@ -14,6 +11,7 @@ from odoo.tools import mute_logger
 
 from ..models.usage_event import INSERT_EVENTS_SQL
 from ..models.usage_subscription import LOCK_FOR_BILLING_SQL
+from .common import ConcurrentTransactions, committed_subscription
 
 
 def ingest_params(env, event_id, **values):
@@ -39,43 +37,8 @@ def ingest_params(env, event_id, **values):
     }
 
 
-@contextlib.contextmanager
-def committed_subscription(registry):
-    """A tenant with a subscription due for its previous month, committed, then removed.
-
-    Concurrency tests need real committed rows that other transactions see.
-    """
-    with registry.cursor() as cr:
-        env = api.Environment(cr, SUPERUSER_ID, {})
-        anchor = fields.Datetime.now().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-        anchor = fields.Datetime.subtract(anchor, months=1)
-        partner = env["res.partner"].create({"name": f"Race {uuid.uuid4()}"})
-        tenant = env["usage.tenant"].create(
-            {"external_id": f"race-{uuid.uuid4()}", "partner_id": partner.id}
-        )
-        sub = env["usage.subscription"].create(
-            {
-                "tenant_id": tenant.id,
-                "plan_id": env.ref("usage_billing_connector.demo_plan_growth_monthly").id,
-                "start_date": anchor,
-                "billing_anchor": anchor,
-            }
-        )
-        ids = (partner.id, tenant.id, sub.id)
-    try:
-        yield ids
-    finally:
-        with registry.cursor() as cr:
-            partner_id, tenant_id, sub_id = ids
-            cr.execute("DELETE FROM usage_statement WHERE subscription_id = %s", [sub_id])
-            cr.execute("DELETE FROM usage_event WHERE tenant_id = %s", [tenant_id])
-            cr.execute("DELETE FROM usage_subscription WHERE id = %s", [sub_id])
-            cr.execute("DELETE FROM usage_tenant WHERE id = %s", [tenant_id])
-            cr.execute("DELETE FROM res_partner WHERE id = %s", [partner_id])
-
-
 @tagged("post_install", "-at_install")
-class TestConcurrentIngestion(TransactionCase):
+class TestConcurrentIngestion(ConcurrentTransactions, TransactionCase):
     """Two clients sending one event_id at the same moment store exactly one row.
 
     Runs the ingestion INSERT on two real, separately committed transactions
@@ -89,28 +52,23 @@ class TestConcurrentIngestion(TransactionCase):
         event_id = f"race-{uuid.uuid4()}"
         params = ingest_params(self.env, event_id)
         first_cr, second_cr = self.registry.cursor(), self.registry.cursor()
-        outcome = {}
 
         def second_client():
             try:
                 second_cr.execute(INSERT_EVENTS_SQL, params)
-                outcome["rows"] = second_cr.fetchall()
-            except psycopg2.errors.SerializationFailure:
-                outcome["serialization_failure"] = True
+                return second_cr.fetchall()
             finally:
                 second_cr.rollback()
 
         try:
             first_cr.execute(INSERT_EVENTS_SQL, params)
             self.assertEqual(first_cr.fetchall(), [(event_id,)])
-            thread = threading.Thread(target=second_client)
-            thread.start()
-            time.sleep(0.5)
-            self.assertTrue(thread.is_alive(), "the second insert waits for the first")
-            first_cr.commit()
-            thread.join(10)
-            self.assertFalse(thread.is_alive())
-            self.assertTrue(outcome.get("rows") == [] or outcome.get("serialization_failure"))
+            outcome = self.run_while_first_is_open(first_cr, second_client)
+            self.assertTrue(
+                outcome.get("result") == []
+                or isinstance(outcome.get("error"), psycopg2.errors.SerializationFailure),
+                outcome,
+            )
             with self.registry.cursor() as check_cr:
                 check_cr.execute("SELECT count(*) FROM usage_event WHERE event_id = %s", [event_id])
                 self.assertEqual(check_cr.fetchone()[0], 1)
@@ -124,7 +82,7 @@ class TestConcurrentIngestion(TransactionCase):
 
 
 @tagged("post_install", "-at_install")
-class TestConcurrentBillingRuns(TransactionCase):
+class TestConcurrentBillingRuns(ConcurrentTransactions, TransactionCase):
     """Two billing runs of one subscription at the same moment write one statement.
 
     The first run closes the period on its own transaction; the second starts
@@ -143,7 +101,6 @@ class TestConcurrentBillingRuns(TransactionCase):
 
     def _two_runs(self, subscription_id):
         first_cr, second_cr = self.registry.cursor(), self.registry.cursor()
-        outcome = {}
 
         def run(cr):
             env = api.Environment(cr, SUPERUSER_ID, {})
@@ -152,25 +109,15 @@ class TestConcurrentBillingRuns(TransactionCase):
 
         def second_run_starts():
             try:
-                second_cr.execute("SELECT 1")  # take the snapshot before the first commits
-                outcome["snapshot"] = True
                 second_cr.execute(LOCK_FOR_BILLING_SQL, [[subscription_id]])
-            except psycopg2.errors.SerializationFailure:
-                outcome["serialization_failure"] = True
             finally:
                 second_cr.rollback()
 
         try:
-            second_cr.execute("SELECT 1")
+            second_cr.execute("SELECT 1")  # take the snapshot before the first commits
             self.assertEqual(len(run(first_cr)), 1)
-            thread = threading.Thread(target=second_run_starts)
-            thread.start()
-            time.sleep(0.5)
-            self.assertTrue(thread.is_alive(), "the second run waits for the first")
-            first_cr.commit()
-            thread.join(20)
-            self.assertFalse(thread.is_alive())
-            self.assertTrue(outcome.get("serialization_failure"))
+            outcome = self.run_while_first_is_open(first_cr, second_run_starts)
+            self.assertIsInstance(outcome.get("error"), psycopg2.errors.SerializationFailure)
             # What the job's retry does: the period is closed, nothing more is written.
             with self.registry.cursor() as retry_cr:
                 self.assertEqual(run(retry_cr), [])
@@ -241,7 +188,7 @@ class TestConcurrentLifecycleDuplicate(TransactionCase):
 
 
 @tagged("post_install", "-at_install")
-class TestConcurrentRateCounting(TransactionCase):
+class TestConcurrentRateCounting(ConcurrentTransactions, TransactionCase):
     """Concurrent requests of one key add up in the rate counter, none fails."""
 
     def test_second_increment_waits_and_counts(self):
@@ -251,29 +198,16 @@ class TestConcurrentRateCounting(TransactionCase):
         window = fields.Datetime.to_datetime("2099-01-01 00:00:00")
         counter = self.env["usage.rate.counter"]
         first_cr = self.registry.cursor()
-        outcome = {}
-
-        def second_request():
-            try:
-                outcome["count"] = counter._hit(key, window)
-            except psycopg2.errors.SerializationFailure:
-                outcome["serialization_failure"] = True
-
         try:
             first_cr.execute("SELECT 1")  # both requests start before either commits
-            thread = threading.Thread(target=second_request)
             first_cr.execute(
                 "INSERT INTO usage_rate_counter (api_key_id, window_start, count)"
                 " VALUES (%s, %s, 1) ON CONFLICT (api_key_id, window_start)"
                 " DO UPDATE SET count = usage_rate_counter.count + 1",
                 [key.id, window],
             )
-            thread.start()
-            time.sleep(0.5)
-            self.assertTrue(thread.is_alive(), "the second increment waits for the first")
-            first_cr.commit()
-            thread.join(10)
-            self.assertEqual(outcome, {"count": 2})
+            outcome = self.run_while_first_is_open(first_cr, lambda: counter._hit(key, window))
+            self.assertEqual(outcome, {"result": 2})
         finally:
             first_cr.rollback()
             with self.registry.cursor() as cleanup_cr:

@@ -1,16 +1,9 @@
-import threading
-import time
-import uuid
-
 import psycopg2
 
-from odoo import SUPERUSER_ID, api
 from odoo.exceptions import UserError
-from odoo.tests import TransactionCase, tagged
+from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from ..models.usage_credit_grant import MOVE_SQL
-from ..models.usage_statement_credit import LOCK_AVAILABLE_SQL
 from .credit_common import CreditCase
 
 
@@ -144,75 +137,3 @@ class TestCreditBilling(CreditCase):
                     "UPDATE usage_credit_grant SET remaining = -1 WHERE id = %s", [grant.id]
                 )
         self.assertEqual(grant.remaining, 10.0)
-
-
-@tagged("post_install", "-at_install")
-class TestConcurrentCreditConsumption(TransactionCase):
-    """Two billing jobs of one tenant, on two committed transactions, spend a credit once.
-
-    Each runs the SQL of ``usage.statement._consume_credits``: lock the available
-    credits, then take 80 of the 100 with the conditional update of ``_move``.  The second
-    waits on the row lock; when the first commits it either fails to serialize
-    (REPEATABLE READ: the job is retried and then sees 20 left) or takes nothing.
-    """
-
-    def _committed_credit(self):
-        with self.registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            partner = env["res.partner"].create({"name": f"Race {uuid.uuid4()}"})
-            tenant = env["usage.tenant"].create(
-                {"external_id": f"race-{uuid.uuid4()}", "partner_id": partner.id}
-            )
-            grant = env["usage.credit.grant"].create(
-                {"tenant_id": tenant.id, "kind": "granted", "reason": "race", "amount": 100}
-            )
-            grant._move("grant", 100)
-            grant.state = "active"
-            return partner.id, tenant.id, grant.id
-
-    def _consume(self, cr, tenant_id, grant_id):
-        """What ``_consume_credits`` runs: the lock, then ``_move``'s conditional update."""
-        cr.execute(LOCK_AVAILABLE_SQL, [tenant_id, "2026-01-01"])
-        locked = [row[0] for row in cr.fetchall()]
-        if locked != [grant_id]:
-            return False
-        cr.execute(MOVE_SQL, [-80, grant_id, -80])
-        return bool(cr.fetchall())
-
-    @mute_logger("odoo.sql_db")
-    def test_one_consumption_whatever_the_interleaving(self):
-        partner_id, tenant_id, grant_id = self._committed_credit()
-        first_cr, second_cr = self.registry.cursor(), self.registry.cursor()
-        outcome = {}
-
-        def second_job():
-            try:
-                outcome["consumed"] = self._consume(second_cr, tenant_id, grant_id)
-            except psycopg2.errors.SerializationFailure:
-                outcome["serialization_failure"] = True
-            finally:
-                second_cr.rollback()
-
-        try:
-            # The second transaction starts (takes its snapshot) before the first commits.
-            second_cr.execute("SELECT 1")
-            self.assertTrue(self._consume(first_cr, tenant_id, grant_id))
-            thread = threading.Thread(target=second_job)
-            thread.start()
-            time.sleep(0.5)
-            self.assertTrue(thread.is_alive(), "the second job waits on the credit's row lock")
-            first_cr.commit()
-            thread.join(10)
-            self.assertFalse(thread.is_alive())
-            self.assertFalse(outcome.get("consumed"), outcome)
-            with self.registry.cursor() as cr:
-                cr.execute("SELECT remaining FROM usage_credit_grant WHERE id = %s", [grant_id])
-                self.assertEqual(cr.fetchone()[0], 20)
-        finally:
-            first_cr.close()
-            second_cr.close()
-            with self.registry.cursor() as cr:
-                cr.execute("DELETE FROM usage_credit_ledger WHERE grant_id = %s", [grant_id])
-                cr.execute("DELETE FROM usage_credit_grant WHERE id = %s", [grant_id])
-                cr.execute("DELETE FROM usage_tenant WHERE id = %s", [tenant_id])
-                cr.execute("DELETE FROM res_partner WHERE id = %s", [partner_id])

@@ -56,7 +56,7 @@ SELECT count(*) FILTER (WHERE state = 'done'), count(*) FILTER (WHERE state = 'f
 """
 CHECKS = {
     "subscription periods with more than one statement": """
-        SELECT count(*) FROM (SELECT 1 FROM usage_statement
+        SELECT count(*) FROM (SELECT 1 FROM usage_statement WHERE correction_of_id IS NULL
          GROUP BY subscription_id, period_start HAVING count(*) > 1) d""",
     "drill subscriptions without a statement for last month": """
         SELECT count(*) FROM usage_subscription s JOIN usage_tenant t ON t.id = s.tenant_id

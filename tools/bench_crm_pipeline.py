@@ -28,9 +28,9 @@ setup, and times three phases, each from the start of its enqueue:
    (``tools/bench_crm_sync.py``'s measurement).
 
 The backend's rate limit is lifted (it would measure the limit, 5 requests/s by
-default).  Each phase reports the time to the emulator's last answer and to the
-last outbox message marked delivered (polled every 0.1 s).  Checks: the
-emulator received every tenant of the phase exactly once, with its current
+default).  Each phase reports the time to the last upsert the emulator applied
+and to the last outbox message marked delivered (polled every 0.1 s).  Checks:
+the emulator applied every tenant of the phase exactly once, with its current
 status (recomputed afterwards, every property but the sync time); every message
 delivered, every job done, no ERROR in Odoo's log.  Exit status 1 on a failed
 check.  ``--help`` lists the options.
@@ -68,8 +68,8 @@ SELECT state, count(*), sum(exec_time) FROM queue_job WHERE channel = %s AND id 
 
 
 def received_inputs(requests):
-    """Batch upsert inputs of the requests the emulator answered 200, in arrival order."""
-    return [item for r in requests if r.status == 200 for item in r.json()["inputs"]]
+    """Batch upsert inputs of ``requests`` (those the emulator applied), in order."""
+    return [item for request in requests for item in request.json()["inputs"]]
 
 
 def delivery_problems(phase, expected, inputs):
@@ -111,18 +111,23 @@ def per_second(count, seconds):
 
 
 def emulator_class():
-    """The fake CRM of the addon's tests, noting when it answered each batch upsert."""
+    """The fake CRM of the addon's tests, noting each batch upsert it applied, and when.
+
+    Applied, not answered: a request whose answer is lost (a dropped connection)
+    was applied all the same, and its retry sends the same tenants again.
+    """
     _client, fake_crm_server = bench_crm_sync._load_core()
 
     class TimedCrm(fake_crm_server):
         def reset(self):
             super().reset()
-            self.answered = []
+            self.applied = []  # (time.perf_counter(), request)
 
         def _hubspot_upsert(self, record):
             reply = super()._hubspot_upsert(record)
-            with self._lock:
-                self.answered.append(time.perf_counter())
+            if reply.status < 300:
+                with self._lock:
+                    self.applied.append((time.perf_counter(), record))
             return reply
 
     return TimedCrm
@@ -279,7 +284,8 @@ class Pipeline:
         rows = self.sql(JOBS_SQL, [channel, last_job])
         jobs = {state: (count, exec_time) for state, count, exec_time in rows}
         requests = self.crm.requests_to(UPSERT)
-        inputs = received_inputs(requests)
+        applied = list(self.crm.applied)
+        inputs = received_inputs(request for _time, request in applied)
         problems = delivery_problems(name, names, inputs)
         problems += payload_problems(name, expected, inputs, ignore)
         if set(states) != {"done"} or sum(states.values()) != len(names):
@@ -294,7 +300,7 @@ class Pipeline:
             "requests": len(requests),
             "jobs": job_count,
             "enqueue": enqueued,
-            "crm": (max(self.crm.answered) - started) if self.crm.answered else float("nan"),
+            "crm": max((at - started for at, _r in applied), default=float("nan")),
             "done": done,
             "rate": per_second(len(names), done),
             "job_mean": (exec_time or 0.0) / job_count if job_count else float("nan"),
@@ -312,8 +318,8 @@ def yardstick(crm, name, inputs, batch):
     crm.reset()
     with client_class(crm.url, crm.HUBSPOT_TOKEN, rate_limit=None) as client:
         elapsed = bench_crm_sync._run(client, accounts, batch=batch)
-    requests = crm.requests_to(UPSERT)
-    problems = delivery_problems(name, [a["tenant"] for a in accounts], received_inputs(requests))
+    requests, applied = crm.requests_to(UPSERT), [request for _time, request in crm.applied]
+    problems = delivery_problems(name, [a["tenant"] for a in accounts], received_inputs(applied))
     rate = per_second(len(accounts), elapsed)
     row = {"phase": name, "tenants": len(accounts), "requests": len(requests), "crm": elapsed}
     return {**row, "rate": rate}, problems

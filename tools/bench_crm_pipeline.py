@@ -37,6 +37,7 @@ check.  ``--help`` lists the options.
 """
 
 import argparse
+import shutil
 import sys
 import time
 from collections import Counter
@@ -450,6 +451,7 @@ def main(argv=None):
     print(f"checks: {'PASS' if not problems else 'FAIL'}")
     if not (args.keep_db or args.reuse_db):
         run_tests.drop_database(args.db)
+        shutil.rmtree(config.parent)  # its configuration and filestore
     return 1 if problems else 0
 
 

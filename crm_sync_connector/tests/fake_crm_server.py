@@ -98,6 +98,7 @@ class FakeCrmServer(FakeHubSpot, FakeSalesforce, FakeWebhookReceiver):
         signature_tolerance=300,
         hubspot_property_names=None,
         host="127.0.0.1",
+        port=0,
     ):
         self.hubspot_token = hubspot_token
         self.sf_client_id = sf_client_id
@@ -109,6 +110,7 @@ class FakeCrmServer(FakeHubSpot, FakeSalesforce, FakeWebhookReceiver):
         self.signature_tolerance = signature_tolerance
         self.hubspot_property_names = hubspot_property_names
         self.host = host
+        self.port = port  # 0: any free port (tests); a fixed one for a benchmark's backend URL
         self._lock = threading.RLock()
         self._stopping = threading.Event()
         self._httpd = None
@@ -119,7 +121,7 @@ class FakeCrmServer(FakeHubSpot, FakeSalesforce, FakeWebhookReceiver):
 
     def start(self):
         self._stopping.clear()
-        self._httpd = ThreadingHTTPServer((self.host, 0), _Handler)
+        self._httpd = ThreadingHTTPServer((self.host, self.port), _Handler)
         self._httpd.daemon_threads = True
         self._httpd.fake = self
         self._thread = threading.Thread(

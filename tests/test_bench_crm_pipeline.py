@@ -2,7 +2,8 @@
 
 import json
 
-from bench_crm_pipeline import UPSERT, delivery_problems, payload_problems, received_inputs
+from bench_crm_pipeline import UPSERT
+from crm_pipeline_report import delivery_problems, payload_problems, received_inputs
 
 from crm_sync_connector.tests.fake_crm_wire import RecordedRequest
 

@@ -1,4 +1,5 @@
 from odoo import api, models
+from odoo.addons.usage_billing_connector.utils.outbox_outcome import record_dead
 
 from ..core.clients import DeliveryResult
 
@@ -21,5 +22,4 @@ class CrmSyncDemo(models.AbstractModel):
         outage = DeliveryResult(
             ok=False, error="Demo: the CRM could not be reached (simulated outage)."
         )
-        message._mark_dead(outage, message._attempt_values(outage))
-        return message
+        return record_dead(message, outage)

@@ -5,6 +5,7 @@ package is missing: ``tools/run_tests.py`` reports such skips as tours NOT run.
 """
 
 from odoo.addons.queue_job.job import Job
+from odoo.addons.usage_billing_connector.utils.outbox_outcome import record_dead
 from odoo.tests import new_test_user, tagged
 
 from ..core.clients import DeliveryResult
@@ -19,7 +20,7 @@ class TestTours(CrmSyncCase):
             self._subscribe(self.tenant)
         message = self.env["crm.sync.message"].search([("backend_id", "=", backend.id)])
         outage = DeliveryResult(ok=False, error="Tour: the CRM could not be reached.")
-        message._mark_dead(outage, message._attempt_values(outage))
+        record_dead(message, outage)
         pending_before = self.env["queue.job"].search([("state", "=", "pending")])
         new_test_user(
             self.env,

@@ -23,7 +23,11 @@ included) and the real closing, so what the demo shows is what the product does:
   and got 20.00 of goodwill; its approved statement is paid from the bought
   credit first, its draft invoice shows "Prepaid credit applied" and the
   balance fell below its low-balance threshold; initech holds 50.00 EUR of
-  goodwill credit that its statement waiting for approval will use.
+  goodwill credit that its statement waiting for approval will use;
+* webhooks: the product platform's endpoint (a local address nobody listens on,
+  so nothing leaves the machine) receives the events of the above through the
+  real outbox; the demo records its answers: every event received but wayne's
+  suspension, which failed until its retries ran out (dead, to replay).
 """
 
 import random
@@ -31,12 +35,17 @@ from datetime import datetime, timedelta, timezone
 
 from odoo import api, models
 
+from ..core.delivery.http import Attempt, DeliveryResult
+from ..utils.outbox_outcome import record_dead, record_delivered
+
 #: The documented example (README, issue): acme's previous month bills 567.00.
 ACME_PREVIOUS = {"api_calls": 250_000, "storage_gb": 120, "active_users": 14}
 #: Tenants of the collections demo and how many days their invoice is overdue.
 COLLECTIONS = {"umbrella": 4, "wayne": 16}
 #: Why wayne's invoiced month is corrected (its 50,000 calls beyond the free 10,000).
 DISPUTE_REASON = "API calls agreed at 0.0015 (not 0.002) after Wayne's dispute"
+#: What the demo endpoint's address answers (nothing listens there).
+REFUSED = "ConnectionError: [Errno 111] Connection refused"
 
 
 class UsageBillingDemo(models.AbstractModel):
@@ -71,6 +80,7 @@ class UsageBillingDemo(models.AbstractModel):
         ).create({})._create_payments()
         self._collections(statements, now.date())
         self._dispute(statements["wayne"])
+        self._webhook_answers()
         return statements
 
     def _collections(self, statements, today):
@@ -87,6 +97,31 @@ class UsageBillingDemo(models.AbstractModel):
         """The real correction of an invoiced period, left for the accountant to approve."""
         agreed = self.env.ref("usage_billing_connector.demo_plan_growth_wayne_agreed")
         return self.env["usage.period.correction"]._correct(statement, DISPUTE_REASON, plan=agreed)
+
+    def _webhook_answers(self):
+        """The platform's answers to the events the demo emitted (invoices posted, paid,
+        overdue, wayne suspended): all received but the suspension, refused at every try.
+
+        The endpoint's address is local and unreachable, so the answers are recorded
+        as the delivery job records them (``utils.outbox_outcome``): the deliveries'
+        jobs, when the job runner takes them, find nothing left to send.
+        """
+        endpoint = self.env.ref("usage_billing_connector.demo_webhook_endpoint")
+        deliveries = endpoint.delivery_ids.filtered(lambda d: d.state == "pending").sorted("id")
+        suspension = deliveries.filtered(lambda d: d.event_type == "subscription.suspended")
+        for number, delivery in enumerate(deliveries - suspension):
+            took = 40 + 9 * number  # milliseconds, as a receiver on the LAN answers
+            received = Attempt("POST", endpoint.url, 200, took)
+            record_delivered(
+                delivery, DeliveryResult(ok=True, status=200, duration_ms=took, attempts=[received])
+            )
+        refused = Attempt("POST", endpoint.url, None, 1, REFUSED)
+        record_dead(
+            suspension,
+            DeliveryResult(ok=False, retryable=True, error=REFUSED, attempts=[refused]),
+            tries=endpoint.max_attempts,
+        )
+        return deliveries
 
     def _prepaid_credit(self, now):
         """globex bought 250.00 of credit (paid) and got 20.00 of goodwill; initech 50.00 EUR.

@@ -103,6 +103,13 @@ class UsageBillingOverview(models.Model):
 
     # ---------------------------------------------------------------- opening
 
+    @api.depends("company_id")
+    def _compute_display_name(self):
+        # Named as its menu, like Odoo's Settings: the breadcrumb back from a
+        # figure's list reads "Overview" (the form's title names the company).
+        for overview in self:
+            overview.display_name = self.env._("Overview")
+
     @api.model
     def action_open(self):
         """Menu: the overview of the current company."""

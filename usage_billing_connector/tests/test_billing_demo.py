@@ -93,3 +93,49 @@ class TestDemoContract(TransactionCase):
             correction,
             "the Corrections filter shows it",
         )
+
+    def test_webhook_endpoint_with_delivered_and_dead_deliveries(self):
+        endpoint = self.env.ref("usage_billing_connector.demo_webhook_endpoint")
+        self.assertTrue(endpoint.url.startswith("http://127.0.0.1:"), "nothing leaves the machine")
+        self.assertEqual(endpoint._secret(), "whsec-demo-change-me")
+        self.assertNotIn("whsec", endpoint.sudo().secret_encrypted, "stored encrypted")
+        self.assertEqual(
+            self.env["usage.webhook.endpoint"].search([]), endpoint, "Webhook Endpoints"
+        )
+        deliveries = self.env["usage.webhook.delivery"].search([])  # Webhook Deliveries
+        self.assertEqual(deliveries.endpoint_id, endpoint)
+        self.assertEqual(
+            sorted((d.event_type, d.tenant_ref, d.state) for d in deliveries),
+            [
+                ("invoice.overdue", "umbrella", "done"),
+                ("invoice.overdue", "wayne", "done"),
+                ("invoice.paid", "acme", "done"),
+                ("invoice.posted", "acme", "done"),
+                ("invoice.posted", "umbrella", "done"),
+                ("invoice.posted", "wayne", "done"),
+                ("subscription.suspended", "wayne", "dead"),
+            ],
+        )
+        for delivered in deliveries.filtered(lambda d: d.state == "done"):
+            self.assertTrue(delivered.sent_date)
+            self.assertRecordValues(
+                delivered.attempt_ids, [{"method": "POST", "status_code": 200, "error": False}]
+            )
+        dead = deliveries.filtered(lambda d: d.state == "dead")
+        self.assertEqual(dead.attempt_count, endpoint.max_attempts, "its retries ran out")
+        self.assertEqual(len(dead.attempt_ids), endpoint.max_attempts)
+        self.assertEqual(set(dead.attempt_ids.mapped("status_code")), {0})
+        self.assertIn("Connection refused", dead.last_error)
+        self.assertEqual((endpoint.pending_count, endpoint.dead_count), (0, 1))
+
+        event_id = dead.payload["id"]
+        jobs = self.env["queue.job"].search([("model_name", "=", "usage.webhook.delivery")])
+        dead.action_replay()
+        self.assertRecordValues(dead, [{"state": "pending", "attempt_count": 0}])
+        self.assertEqual(dead.payload["id"], event_id, "the receiver dedupes on it")
+        replay_job = (
+            self.env["queue.job"].search([("model_name", "=", "usage.webhook.delivery")]) - jobs
+        )
+        self.assertEqual(len(replay_job), 1, "a delivery job sends it again")
+        self.assertEqual(replay_job.records.ids, dead.ids)
+        self.assertEqual(replay_job.channel, endpoint._outbox_channel_name())

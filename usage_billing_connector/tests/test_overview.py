@@ -1,7 +1,7 @@
 from datetime import datetime, timedelta
 
 from odoo import fields
-from odoo.tests import freeze_time, tagged
+from odoo.tests import HttpCase, freeze_time, new_test_user, tagged
 
 from .billing_common import BillingCase
 
@@ -193,3 +193,41 @@ class TestOverview(BillingCase):
             self.env.companies,
             "one overview per allowed company, none of the others",
         )
+
+
+@tagged("post_install", "-at_install")
+class TestOverviewNavigation(HttpCase):
+    """What the web client reads to show the overview in its app, named "Overview"."""
+
+    def setUp(self):
+        super().setUp()
+        login = "ubc_overview_reader"
+        new_test_user(
+            self.env, login=login, groups="usage_billing_connector.group_usage_billing_user"
+        )
+        self.authenticate(login, login)
+        self.company = self.env.company
+
+    def test_overview_url_belongs_to_the_usage_billing_app(self):
+        # The client finds the app (and shows its menus) from the action in the URL:
+        # the overview's URL is its action's path, which the menu must carry.
+        menus = self.url_open("/web/webclient/load_menus").json()
+        menu = self.env.ref("usage_billing_connector.menu_usage_billing_overview")
+        self.assertEqual(menus[str(menu.id)]["actionPath"], "usage-billing-overview")
+        root = self.env.ref("usage_billing_connector.menu_usage_billing_root")
+        self.assertEqual(menus[str(menu.id)]["appID"], root.id)
+
+    def test_breadcrumb_back_from_a_figure_reads_overview(self):
+        # The breadcrumb of a figure's list opened from the overview, as the client
+        # restores it from the URL /odoo/usage-billing-overview/<company>/action-<list>.
+        statements = self.env.ref("usage_billing_connector.usage_statement_action")
+        crumbs = self.make_jsonrpc_request(
+            "/web/action/load_breadcrumbs",
+            {
+                "actions": [
+                    {"action": "usage-billing-overview", "resId": self.company.id},
+                    {"action": statements.id},
+                ]
+            },
+        )
+        self.assertEqual(crumbs, [{"display_name": "Overview"}, {"display_name": "Statements"}])

@@ -53,7 +53,7 @@ class TestDemoTours(HttpCase):
         self.assertEqual(initech.state, "to_approve")
 
         self.start_tour(
-            "/odoo/action-usage_billing_connector.usage_billing_overview_action",
+            "/odoo/usage-billing-overview",
             "usage_billing_overview_drilldown",
             login=self._login("accountant"),
         )

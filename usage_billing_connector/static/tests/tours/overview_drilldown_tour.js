@@ -1,12 +1,26 @@
 // Operations at a glance: from Usage Billing → Overview, the statements to
 // approve open the list behind the figure; the accountant approves one and the
 // overview counts one less; the quarantine backlog opens its events by reason.
-// Started by tests/test_tours_demo.py on the demo data.
+// Back through the breadcrumb, the overview is named "Overview" and the app
+// keeps its menus. Started by tests/test_tours_demo.py on the demo data.
 import {registry} from "@web/core/registry";
 
+/** The navbar shows the Usage Billing app with its menus. */
+const appMenusShown = {
+    content: "The navbar shows the app and its menus",
+    trigger:
+        ".o_main_navbar:has(.o_menu_brand:text(Usage Billing)) .o_menu_sections [data-menu-xmlid='usage_billing_connector.menu_usage_billing_billing']",
+};
+
 registry.category("web_tour.tours").add("usage_billing_overview_drilldown", {
-    url: "/odoo/action-usage_billing_connector.usage_billing_overview_action",
+    // The overview's own URL (a bookmark, a reload): the app is found from it.
+    url: "/odoo/usage-billing-overview",
     steps: () => [
+        {
+            content: "The overview is titled as its menu",
+            trigger: ".o_breadcrumb .active:text(Overview)",
+        },
+        appMenusShown,
         {
             content: "Two statements wait for approval: open them",
             trigger:
@@ -36,11 +50,16 @@ registry.category("web_tour.tours").add("usage_billing_overview_drilldown", {
         {
             trigger: ".o_statusbar_status .o_arrow_button_current:contains(Approved)",
         },
+        appMenusShown,
         {
-            content: "Back to the overview (the breadcrumb names its company)",
-            trigger: ".o_breadcrumb .breadcrumb-item:first-child a",
+            content: "Back to the overview, named as such in the breadcrumb",
+            trigger: ".o_breadcrumb .breadcrumb-item:first-child a:text(Overview)",
             run: "click",
         },
+        {
+            trigger: ".o_breadcrumb .active:text(Overview)",
+        },
+        appMenusShown,
         {
             content: "One statement left to approve",
             trigger:

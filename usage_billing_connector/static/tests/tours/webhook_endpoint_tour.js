@@ -1,11 +1,17 @@
-// Webhooks: an administrator registers the product platform's endpoint, is
-// told when an event type is misspelt, and saves its signing secret, which is
-// shown masked from then on. Started by tests/test_tours_demo.py.
+// Webhooks: next to the demo's endpoint (one dead delivery to replay), an
+// administrator registers the product platform's endpoint, is told when an
+// event type is misspelt, and saves its signing secret, which is shown masked
+// from then on. Started by tests/test_tours_demo.py.
 import {registry} from "@web/core/registry";
 
 registry.category("web_tour.tours").add("usage_billing_webhook_endpoint", {
     url: "/odoo/action-usage_billing_connector.usage_webhook_endpoint_action",
     steps: () => [
+        {
+            content: "The demo's endpoint is listed, with its dead delivery",
+            trigger:
+                ".o_data_row:has(td[name=name]:contains(demo)):has(td[name=dead_count]:text(1))",
+        },
         {
             content: "New endpoint",
             trigger: ".o_control_panel .o_list_button_add",

@@ -20,6 +20,7 @@ Ends with ``total: N passed, N failed, N skipped`` and exits non-zero on failure
 import ast
 import importlib.util
 import os
+import random
 import re
 import secrets
 import shutil
@@ -123,6 +124,28 @@ def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def free_port_pair(taken=()):
+    """A free port P with P + 1 free too (an Odoo node's HTTP and gevent ports).
+
+    Chosen below Linux's ephemeral range (32768 and up): a port the kernel hands
+    out for outgoing connections could be taken by one at any time, and a node's
+    gevent port (P + 1) was, now and then ("Address already in use").
+    """
+    rng = random.Random()
+    for _ in range(500):
+        port = rng.randrange(20000, 32000, 2)
+        if port in taken:
+            continue
+        try:
+            with socket.socket() as first, socket.socket() as second:
+                first.bind(("127.0.0.1", port))
+                second.bind(("127.0.0.1", port + 1))
+        except OSError:
+            continue
+        return port
+    raise RuntimeError("no two consecutive free ports below 32000")
 
 
 def addons_path():
@@ -251,7 +274,8 @@ def run_two_nodes(config, db):
     banner("two Odoo nodes on one database (tools/two_nodes.py)")
     import two_nodes  # noqa: PLC0415  (imports the drills' HTTP and process helpers)
 
-    ports = f"{free_port()},{free_port()}"
+    node_a = free_port_pair()
+    ports = f"{node_a},{free_port_pair(taken={node_a})}"
     status = two_nodes.main(
         ["--conf", str(config), "--db", db, "--ports", ports, "--crm-port", str(free_port())]
     )

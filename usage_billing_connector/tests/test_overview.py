@@ -157,6 +157,60 @@ class TestOverview(BillingCase):
         with freeze_time(datetime(2026, 3, 5)):
             self.assertEqual(self.overview().unbilled_event_count, 0)
 
+    def test_unbilled_usage_is_what_each_billing_snapshot_did_not_see(self):
+        # The figure reads only the events a snapshot may have missed (accepted
+        # since, or in flight then); each case below is one way of being missed or
+        # not, checked against core.snapshots.seen, on two billings whose snapshots
+        # are far apart (an old one must not hide the events the new one missed).
+        from ..core import snapshots  # noqa: PLC0415
+
+        sub, sub_two = self.subscribe(self.plan), self.subscribe(self.plan, tenant=self.tenant_two)
+        xids = {  # accepted_xid of each event: the snapshot is 1000:1010:1003 (1003 in flight)
+            "billed": 999,
+            "in_flight": 1003,
+            "completed_between": 1005,
+            "accepted_after": 1010,
+            "never_made_billable_by_one": None,
+        }
+        events = {name: self.usage(self.calls, 1) for name in xids}
+        old = self.usage(self.calls, 1, tenant=self.tenant_two)  # its billing saw up to 19
+        (statement,) = self.close(sub)
+        (statement_two,) = self.close(sub_two)
+        self.env.flush_all()
+        cr = self.env.cr
+        for name, xid in xids.items():
+            cr.execute(
+                "UPDATE usage_event_data SET accepted_xid = %s::text::xid8 WHERE id = %s",
+                [xid, events[name].id],
+            )
+        cr.execute("UPDATE usage_event_data SET accepted_xid = '1005' WHERE id = %s", [old.id])
+        new_snapshot, old_snapshot = "1000:1010:1003;;5", "10:20:;;1"
+        cr.execute(
+            "UPDATE usage_statement_line SET snapshot_to = %s WHERE statement_id = %s"
+            " AND snapshot_to IS NOT NULL",
+            [new_snapshot, statement.id],
+        )
+        cr.execute(
+            "UPDATE usage_statement_line SET snapshot_to = %s WHERE statement_id = %s"
+            " AND snapshot_to IS NOT NULL",
+            [old_snapshot, statement_two.id],
+        )
+        self.env.invalidate_all()
+        expected = {
+            event.id
+            for name, event in events.items()
+            if not snapshots.seen(xids[name], 0, new_snapshot)
+        } | {old.id}
+        self.assertEqual(
+            {events[name].id for name in ("in_flight", "accepted_after")}
+            | {events["never_made_billable_by_one"].id, old.id},
+            expected,
+        )
+        with freeze_time(NOW):
+            overview = self.overview()
+            self.assertEqual(overview.unbilled_event_count, len(expected))
+            self.assertEqual(set(self.opened(overview.action_open_unbilled()).ids), expected)
+
     def test_reconciliation_variance_of_recent_periods(self):
         self.usage(self.calls, 30)
         (january,) = self.close(self.subscribe(self.plan))

@@ -1,6 +1,8 @@
+import json
 from datetime import datetime, timedelta
 
 from odoo import fields
+from odoo.exceptions import AccessError
 from odoo.tests import HttpCase, freeze_time, new_test_user, tagged
 
 from .billing_common import BillingCase
@@ -233,6 +235,23 @@ class TestOverview(BillingCase):
             # Long-closed periods leave the overview (the Reconciliation menu keeps them).
             self.assertEqual(self.overview().reconciled_line_count, 0)
 
+    def test_a_figures_url_opens_its_overview_and_no_other_companys(self):
+        user = new_test_user(
+            self.env,
+            login="ubc_overview_url",
+            groups="usage_billing_connector.group_usage_billing_user",
+            company_id=self.company.id,
+            company_ids=[self.company.id],
+        )
+        overviews = self.env["usage.billing.overview"].with_user(user)
+        action = overviews.with_context(active_id=self.company.id)._open_figure("to_approve")
+        self.assertEqual(action["domain"], self.overview().action_open_to_approve()["domain"])
+        self.assertEqual(action["path"], "usage-billing-overview-to-approve")
+        with self.assertRaises(AccessError):
+            overviews.with_context(active_id=self.other.id)._open_figure("to_approve")
+        with self.assertRaises(ValueError):
+            overviews._open_figure("refresh")  # only the figures' lists
+
     def test_menu_opens_the_current_companys_overview(self):
         action = self.env["usage.billing.overview"].action_open()
         self.assertEqual(action["res_id"], self.company.id)
@@ -285,3 +304,38 @@ class TestOverviewNavigation(HttpCase):
             },
         )
         self.assertEqual(crumbs, [{"display_name": "Overview"}, {"display_name": "Statements"}])
+
+    def test_a_figures_list_url_opens_the_same_records_under_its_title(self):
+        # A reload or a new tab of /odoo/usage-billing-overview/<company>/<path>: the
+        # client loads the action the path names and runs it on the overview (active_id).
+        # Each figure's path is the server action of its own figure.
+        overview = self.env["usage.billing.overview"].browse(self.company.id)
+        for method in sorted(name for name in dir(overview) if name.startswith("action_open_")):
+            opened = getattr(overview, method)()
+            if opened.get("view_mode") == "form" or "res_id" in opened:
+                continue  # a record's form (the oldest event), or the overview itself
+            with self.subTest(method=method):
+                self.assertTrue(opened.get("path"), "a figure's list without a URL of its own")
+                loaded = self.make_jsonrpc_request(
+                    "/web/action/load", {"action_id": opened["path"]}
+                )
+                self.assertEqual(loaded["type"], "ir.actions.server")
+                ran = self.make_jsonrpc_request(
+                    "/web/action/run",
+                    {"action_id": loaded["id"], "context": {"active_id": self.company.id}},
+                )
+                self.assertEqual(ran["display_name"], opened["display_name"])
+                self.assertEqual(ran["res_model"], opened["res_model"])
+                self.assertEqual(
+                    ran["domain"], json.loads(json.dumps(opened["domain"], default=str))
+                )
+                self.assertEqual(ran["path"], opened["path"])
+
+    def test_the_menus_action_is_the_overviews(self):
+        # The client finds the app of an action named by XML id in the URL
+        # (/odoo/action-usage_billing_connector.usage_billing_overview_action) by the
+        # id of the action it ends up showing: the one the menu opens.
+        menu_action = self.env.ref("usage_billing_connector.usage_billing_overview_action")
+        ran = self.make_jsonrpc_request("/web/action/run", {"action_id": menu_action.id})
+        self.assertEqual(ran["id"], menu_action.id)
+        self.assertEqual(ran["res_id"], self.company.id)

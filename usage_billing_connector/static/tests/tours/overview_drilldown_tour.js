@@ -81,3 +81,41 @@ registry.category("web_tour.tours").add("usage_billing_overview_drilldown", {
         },
     ],
 });
+
+// A new tab (a link, a bookmark): nothing in the tab's session storage says which
+// app the URL belongs to. Started by tests/test_tours_demo.py on the menu's action
+// by XML id and by id: the overview shows, in its app, with the app's menus.
+registry.category("web_tour.tours").add("usage_billing_overview_new_tab", {
+    url: "/odoo/action-usage_billing_connector.usage_billing_overview_action",
+    steps: () => [
+        {
+            content: "The overview, titled as its menu",
+            trigger: ".o_breadcrumb .active:text(Overview)",
+        },
+        {
+            trigger: "button[name=action_open_to_approve] .o_stat_value:text(2)",
+        },
+        appMenusShown,
+    ],
+});
+
+// A figure's list opened from its URL in a new tab: the figure's records under
+// the figure's name, in the app, back to the overview through the breadcrumb.
+registry.category("web_tour.tours").add("usage_billing_overview_figure_new_tab", {
+    url: "/odoo/usage-billing-overview",
+    steps: () => [
+        {
+            content: "titled as the figure",
+            trigger: ".o_breadcrumb .active:contains(Statements to approve)",
+        },
+        {
+            content: "initech's and wayne's, not the approved ones",
+            trigger:
+                ".o_list_view:has(.o_data_row:contains(Initech)):has(.o_data_row:contains(Wayne)):not(:has(.o_data_row:contains(Acme)))",
+        },
+        appMenusShown,
+        {
+            trigger: ".o_breadcrumb .breadcrumb-item:first-child a:text(Overview)",
+        },
+    ],
+});

@@ -89,3 +89,62 @@ def test_unpinned_runtime_package_is_reported(stack, old, new):
 def test_test_tools_in_the_test_target_pass(stack):
     assert compose_checks.check_runtime_image(stack) == []
     assert "requirements-test.txt" in (stack / "Dockerfile").read_text()
+
+
+# ------------------------------------------------------ the tours' browser
+
+
+def test_pinned_google_chrome_in_the_test_target_passes(stack):
+    assert compose_checks.check_test_browser(stack) == []
+
+
+@pytest.mark.parametrize("package", ["chromium", "chromium-browser", "chromium=1:139.0"])
+def test_snap_stub_chromium_in_the_test_target_is_reported(stack, package):
+    # Ubuntu 24.04's chromium package only runs the snap, which a container cannot.
+    edit(
+        stack / "Dockerfile",
+        "COPY requirements-test.txt",
+        f"RUN apt-get update && apt-get install -y --no-install-recommends {package}\n"
+        "COPY requirements-test.txt",
+    )
+    assert reported(compose_checks.check_test_browser(stack), "snap stub")
+
+
+def test_test_target_without_chrome_is_reported(stack):
+    text = (stack / "Dockerfile").read_text(encoding="utf-8")
+    start = text.index("ARG CHROME_VERSION")
+    end = text.index("COPY requirements-test.txt")
+    (stack / "Dockerfile").write_text(text[:start] + text[end:], encoding="utf-8")
+    assert reported(compose_checks.check_test_browser(stack), "installs no Chrome")
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("ARG CHROME_VERSION=145.0.7632.116-1", "ARG CHROME_VERSION"),
+        ("google-chrome-stable_${CHROME_VERSION}_amd64", "google-chrome-stable_current_amd64"),
+    ],
+)
+def test_unpinned_chrome_is_reported(stack, old, new):
+    edit(stack / "Dockerfile", old, new)
+    assert reported(compose_checks.check_test_browser(stack), "is not pinned")
+
+
+def test_unpinned_chrome_from_the_apt_repository_is_reported(stack):
+    edit(
+        stack / "Dockerfile",
+        "COPY requirements-test.txt",
+        "RUN apt-get install -y google-chrome-stable\nCOPY requirements-test.txt",
+    )
+    assert reported(compose_checks.check_test_browser(stack), "google-chrome-stable is not pinned")
+
+
+def test_chrome_in_the_runtime_target_does_not_count(stack):
+    # The tours run in the test target: a browser only in another stage is no use.
+    edit(stack / "Dockerfile", "FROM runtime AS test", "FROM runtime AS chrome")
+    edit(
+        stack / "Dockerfile",
+        "COPY requirements-test.txt",
+        "FROM runtime AS test\nCOPY requirements-test.txt",
+    )
+    assert reported(compose_checks.check_test_browser(stack), "installs no Chrome")

@@ -35,3 +35,25 @@ def test_a_read_only_billing_transaction_has_no_own_writes():
     snapshot = snapshots.billing_snapshot("101:103:", None, 42)
     assert snapshots.seen(102, 999, snapshot)
     assert not snapshots.seen(103, 1, snapshot)
+
+
+@pytest.mark.parametrize(
+    "snapshot",
+    ["101:103:101;105;42", "101:103:;;7", "101:109:101,104;99;3", "200:200:;150;1", "5:90:5,60;"],
+)
+def test_only_the_candidate_transactions_made_unseen_events_billable(snapshot):
+    # What lets the unbilled figure read only the events accepted since a billing.
+    snapshot = snapshot if snapshot.count(";") == 2 else snapshot + ";1"
+    first, others = snapshots.unseen_candidates(snapshot)
+    for xid in range(0, 260):
+        for seq in (0, 5, 50):
+            if not snapshots.seen(xid, seq, snapshot):
+                assert xid >= first or xid in others, (xid, seq)
+
+
+def test_the_candidates_are_xmax_and_the_transactions_running_then_with_its_own():
+    assert snapshots.unseen_candidates("101:103:101;105;42") == (103, [101, 105])
+    assert snapshots.unseen_candidates("101:109:104,101;99;3") == (109, [99, 101, 104])
+    assert snapshots.unseen_candidates("101:103:;;7") == (103, [])
+    # A long transaction holds xmin back: the transactions in between are not candidates.
+    assert snapshots.unseen_candidates("5:90:5,60;;1") == (90, [5, 60])

@@ -22,6 +22,7 @@ DEMO_TOURS = [
     TourTest(f"{UBC}_demo", f"TestDemoTours.{test}")
     for test in (
         "test_overview_figures_open_the_records_behind_them",
+        "test_overview_and_its_figures_open_in_a_new_tab",
         "test_accountant_registers_the_payment_that_ends_a_suspension",
         "test_manager_grants_a_promotional_credit",
         "test_admin_registers_a_webhook_endpoint_with_its_secret",

@@ -15,7 +15,12 @@ import sys
 from pathlib import Path
 
 from compose_stack.committed_secrets import check_committed_secrets
-from compose_stack.dockerfile import check_build_targets, check_image_tags, check_runtime_image
+from compose_stack.dockerfile import (
+    check_build_targets,
+    check_image_tags,
+    check_runtime_image,
+    check_test_browser,
+)
 from compose_stack.nginx import check_proxy
 from compose_stack.odoo_service import (
     check_healthcheck,
@@ -38,6 +43,7 @@ CHECKS = (
     check_proxy,
     check_build_targets,
     check_runtime_image,
+    check_test_browser,
 )
 
 

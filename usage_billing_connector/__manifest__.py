@@ -32,6 +32,7 @@
         "views/usage_dunning_views.xml",
         "views/res_config_settings_views.xml",
         "views/usage_billing_overview_views.xml",
+        "views/usage_billing_overview_urls.xml",
         "views/usage_billing_menus.xml",
         "views/usage_credit_views.xml",
     ],

@@ -150,3 +150,62 @@ def check_runtime_image(root):
             elif not PINNED_RE.match(requirement):
                 problems.append(f"{DOCKERFILE}: {requirement} is not pinned (name==version)")
     return problems
+
+
+# Ubuntu 24.04 (the odoo:19.0 image) packages these browsers as stubs that install
+# and run the snap: snaps do not run in a container, so the tours would not run.
+SNAP_STUB_BROWSERS = {"chromium", "chromium-browser"}
+CHROME_DEB_RE = re.compile(r"google-chrome-stable_(?P<version>\S+?)_amd64\.deb")
+ARG_RE = re.compile(r"^ARG\s+(?P<name>\w+)=(?P<value>\S+)$", re.IGNORECASE)
+
+
+def _with_build_args(instructions):
+    """The RUN instructions, with ``${NAME}``/``$NAME`` of ARGs that have a default replaced."""
+    args, runs = {}, []
+    for instruction in instructions:
+        match = ARG_RE.match(instruction)
+        if match:
+            args[match["name"]] = match["value"].strip("\"'")
+        elif instruction.upper().startswith("RUN"):
+            for name, value in args.items():
+                instruction = instruction.replace("${" + name + "}", value)
+                instruction = re.sub(rf"\${name}\b", value, instruction)
+            runs.append(instruction)
+    return runs
+
+
+def _apt_packages(instruction):
+    """Package arguments of the apt(-get) installs of a RUN instruction."""
+    packages = []
+    for command in re.split(r"&&|;|\|\|", instruction):
+        words = [word.strip("\"'") for word in command.split()]
+        for index, word in enumerate(words[:-1]):
+            if word.split("/")[-1] in ("apt", "apt-get") and words[index + 1] == "install":
+                packages += [arg for arg in words[index + 2 :] if not arg.startswith("-")]
+    return packages
+
+
+def check_test_browser(root):
+    """The test target has a browser that runs in a container, in one pinned version."""
+    runs = _with_build_args(stage_chain(dockerfile_stages(root), "test"))
+    problems = []
+    chrome = False
+    for instruction in runs:
+        for package in _apt_packages(instruction):
+            name, _, version = package.partition("=")
+            if name in SNAP_STUB_BROWSERS:
+                problems.append(
+                    f"{DOCKERFILE}: the test target installs {name}, a snap stub on Ubuntu "
+                    "24.04 that does not run in a container: install google-chrome-stable"
+                )
+            elif name == "google-chrome-stable":
+                chrome = True
+                if not version or "*" in version:
+                    problems.append(f"{DOCKERFILE}: google-chrome-stable is not pinned")
+        for match in CHROME_DEB_RE.finditer(instruction):
+            chrome = True
+            if match["version"] == "current" or "$" in match["version"]:
+                problems.append(f"{DOCKERFILE}: {match[0]} is not pinned")
+    if not chrome:
+        problems.append(f"{DOCKERFILE}: the test target installs no Chrome: the tours cannot run")
+    return problems

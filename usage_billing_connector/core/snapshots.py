@@ -41,3 +41,18 @@ def seen(xid, seq, snapshot):
     if own_xid and int(own_xid) == xid:
         return seq < int(sequence)
     return visible(xid, pg_snapshot)
+
+
+def unseen_candidates(snapshot):
+    """``(first, others)``: which transactions' events ``snapshot`` may not have seen.
+
+    Only a transaction from ``first`` on (its ``xmax``: not started yet), one of
+    ``others`` (still running then: its ``xip``; and itself, whose later writes
+    it did not see) or none made such an event billable: every other one had
+    completed, whatever the age of the oldest one still running (``xmin`` may be
+    far behind, held by any long transaction of the server).  So the late usage
+    of a period is looked for among few events, not among all of its events.
+    """
+    pg_snapshot, own_xid, _sequence = snapshot.split(";")
+    _xmin, xmax, xip = parse(pg_snapshot)
+    return xmax, sorted(set(xip) | ({int(own_xid)} if own_xid else set()))

@@ -48,4 +48,5 @@ from . import usage_dunning
 from . import payment_transaction
 from . import usage_event_unbilled
 from . import usage_billing_overview
+from . import usage_billing_overview_drilldown
 from . import usage_billing_overview_quarantine

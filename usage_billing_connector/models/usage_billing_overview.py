@@ -23,7 +23,6 @@ from odoo import api, fields, models
 from odoo.tools import SQL, format_amount
 
 from ..core.period_label import age_label
-from ..utils.actions import form_action, list_action
 
 #: The reconciliation figure covers periods that ended this recently (older
 #: ones were reconciled when closed; the Reconciliation menu shows them all).
@@ -115,6 +114,10 @@ class UsageBillingOverview(models.Model):
         """Menu: the overview of the current company."""
         return {
             "type": "ir.actions.act_window",
+            # The menu's action: the web client finds the app (its menus) by the id
+            # of the action it shows, when the URL names the menu's action by its
+            # XML id (/odoo/action-usage_billing_connector.usage_billing_overview_action).
+            "id": self.env.ref("usage_billing_connector.usage_billing_overview_action").id,
             "name": self.env._("Overview"),
             "res_model": self._name,
             "res_id": self.env.company.id,
@@ -256,100 +259,3 @@ class UsageBillingOverview(models.Model):
             ("endpoint", "=", "events"),
             ("create_date", ">=", self._day_start()),
         ]
-
-    # ---------------------------------------------------------------- drill-down
-
-    def _list_action(self, xmlid, domain, name=None, context=None):
-        self.ensure_one()
-        return list_action(self.env, xmlid, domain, name, context)
-
-    def action_open_ingestion(self):
-        return self._ingest_action(self.env._("Ingestion today"), [])
-
-    def action_open_ingestion_accepted(self):
-        return self._ingest_action(
-            self.env._("Requests with accepted events today"), [("accepted", ">", 0)]
-        )
-
-    def action_open_ingestion_duplicates(self):
-        return self._ingest_action(
-            self.env._("Requests with duplicates today"), [("duplicates", ">", 0)]
-        )
-
-    def action_open_ingestion_quarantined(self):
-        return self._ingest_action(
-            self.env._("Requests with quarantined events today"), [("quarantined", ">", 0)]
-        )
-
-    def action_open_ingestion_rejected(self):
-        return self._ingest_action(
-            self.env._("Requests with rejected events today"), [("rejected", ">", 0)]
-        )
-
-    def action_open_ingestion_failed(self):
-        return self._ingest_action(
-            self.env._("Failed requests today"), [("http_status", ">=", 400)]
-        )
-
-    def _ingest_action(self, name, extra):
-        return self._list_action(
-            "usage_billing_connector.usage_ingest_log_action",
-            self._ingest_log_domain() + extra,
-            name,
-        )
-
-    def action_open_last_received(self):
-        """The ingestion log, newest first: the last request that brought events on top."""
-        domain = [
-            ("company_id", "=", self.company_id.id),
-            ("endpoint", "=", "events"),
-            "|",
-            "|",
-            ("accepted", ">", 0),
-            ("duplicates", ">", 0),
-            ("quarantined", ">", 0),
-        ]
-        return self._list_action(
-            "usage_billing_connector.usage_ingest_log_action", domain, self.env._("Events received")
-        )
-
-    def action_open_quarantine(self):
-        return self._list_action(
-            "usage_billing_connector.usage_event_action_quarantine",
-            [("company_id", "=", self.company_id.id), ("state", "=", "quarantined")],
-            context={"search_default_by_reason": 1},
-        )
-
-    def action_open_quarantine_oldest(self):
-        self.ensure_one()
-        if not self.quarantine_oldest_id:
-            return self.action_open_quarantine()
-        return dict(form_action(self.quarantine_oldest_id), target="current")
-
-    def action_open_to_approve(self):
-        return self._list_action(
-            "usage_billing_connector.usage_statement_action",
-            self._statements_to_approve_domain(self.company_id),
-            self.env._("Statements to approve"),
-        )
-
-    def action_open_unbilled(self):
-        return self._list_action(
-            "usage_billing_connector.usage_event_action",
-            self._unbilled_domain(self.company_id),
-            self.env._("Unbilled usage of closed periods"),
-        )
-
-    def action_open_reconciliation(self):
-        return self._list_action(
-            "usage_billing_connector.usage_reconciliation_action",
-            self._reconciliation_domain(self.company_id),
-            self.env._("Reconciliation of recent periods"),
-        )
-
-    def action_open_variance(self):
-        return self._list_action(
-            "usage_billing_connector.usage_reconciliation_action",
-            self._reconciliation_domain(self.company_id) + self._variance_domain(),
-            self.env._("Reconciliation variances"),
-        )

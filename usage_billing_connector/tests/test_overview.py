@@ -1,6 +1,8 @@
+import json
 from datetime import datetime, timedelta
 
 from odoo import fields
+from odoo.exceptions import AccessError
 from odoo.tests import HttpCase, freeze_time, new_test_user, tagged
 
 from .billing_common import BillingCase
@@ -157,6 +159,60 @@ class TestOverview(BillingCase):
         with freeze_time(datetime(2026, 3, 5)):
             self.assertEqual(self.overview().unbilled_event_count, 0)
 
+    def test_unbilled_usage_is_what_each_billing_snapshot_did_not_see(self):
+        # The figure reads only the events a snapshot may have missed (accepted
+        # since, or in flight then); each case below is one way of being missed or
+        # not, checked against core.snapshots.seen, on two billings whose snapshots
+        # are far apart (an old one must not hide the events the new one missed).
+        from ..core import snapshots  # noqa: PLC0415
+
+        sub, sub_two = self.subscribe(self.plan), self.subscribe(self.plan, tenant=self.tenant_two)
+        xids = {  # accepted_xid of each event: the snapshot is 1000:1010:1003 (1003 in flight)
+            "billed": 999,
+            "in_flight": 1003,
+            "completed_between": 1005,
+            "accepted_after": 1010,
+            "never_made_billable_by_one": None,
+        }
+        events = {name: self.usage(self.calls, 1) for name in xids}
+        old = self.usage(self.calls, 1, tenant=self.tenant_two)  # its billing saw up to 19
+        (statement,) = self.close(sub)
+        (statement_two,) = self.close(sub_two)
+        self.env.flush_all()
+        cr = self.env.cr
+        for name, xid in xids.items():
+            cr.execute(
+                "UPDATE usage_event_data SET accepted_xid = %s::text::xid8 WHERE id = %s",
+                [xid, events[name].id],
+            )
+        cr.execute("UPDATE usage_event_data SET accepted_xid = '1005' WHERE id = %s", [old.id])
+        new_snapshot, old_snapshot = "1000:1010:1003;;5", "10:20:;;1"
+        cr.execute(
+            "UPDATE usage_statement_line SET snapshot_to = %s WHERE statement_id = %s"
+            " AND snapshot_to IS NOT NULL",
+            [new_snapshot, statement.id],
+        )
+        cr.execute(
+            "UPDATE usage_statement_line SET snapshot_to = %s WHERE statement_id = %s"
+            " AND snapshot_to IS NOT NULL",
+            [old_snapshot, statement_two.id],
+        )
+        self.env.invalidate_all()
+        expected = {
+            event.id
+            for name, event in events.items()
+            if not snapshots.seen(xids[name], 0, new_snapshot)
+        } | {old.id}
+        self.assertEqual(
+            {events[name].id for name in ("in_flight", "accepted_after")}
+            | {events["never_made_billable_by_one"].id, old.id},
+            expected,
+        )
+        with freeze_time(NOW):
+            overview = self.overview()
+            self.assertEqual(overview.unbilled_event_count, len(expected))
+            self.assertEqual(set(self.opened(overview.action_open_unbilled()).ids), expected)
+
     def test_reconciliation_variance_of_recent_periods(self):
         self.usage(self.calls, 30)
         (january,) = self.close(self.subscribe(self.plan))
@@ -178,6 +234,23 @@ class TestOverview(BillingCase):
         with freeze_time(NOW + timedelta(days=120)):
             # Long-closed periods leave the overview (the Reconciliation menu keeps them).
             self.assertEqual(self.overview().reconciled_line_count, 0)
+
+    def test_a_figures_url_opens_its_overview_and_no_other_companys(self):
+        user = new_test_user(
+            self.env,
+            login="ubc_overview_url",
+            groups="usage_billing_connector.group_usage_billing_user",
+            company_id=self.company.id,
+            company_ids=[self.company.id],
+        )
+        overviews = self.env["usage.billing.overview"].with_user(user)
+        action = overviews.with_context(active_id=self.company.id)._open_figure("to_approve")
+        self.assertEqual(action["domain"], self.overview().action_open_to_approve()["domain"])
+        self.assertEqual(action["path"], "usage-billing-overview-to-approve")
+        with self.assertRaises(AccessError):
+            overviews.with_context(active_id=self.other.id)._open_figure("to_approve")
+        with self.assertRaises(ValueError):
+            overviews._open_figure("refresh")  # only the figures' lists
 
     def test_menu_opens_the_current_companys_overview(self):
         action = self.env["usage.billing.overview"].action_open()
@@ -231,3 +304,38 @@ class TestOverviewNavigation(HttpCase):
             },
         )
         self.assertEqual(crumbs, [{"display_name": "Overview"}, {"display_name": "Statements"}])
+
+    def test_a_figures_list_url_opens_the_same_records_under_its_title(self):
+        # A reload or a new tab of /odoo/usage-billing-overview/<company>/<path>: the
+        # client loads the action the path names and runs it on the overview (active_id).
+        # Each figure's path is the server action of its own figure.
+        overview = self.env["usage.billing.overview"].browse(self.company.id)
+        for method in sorted(name for name in dir(overview) if name.startswith("action_open_")):
+            opened = getattr(overview, method)()
+            if opened.get("view_mode") == "form" or "res_id" in opened:
+                continue  # a record's form (the oldest event), or the overview itself
+            with self.subTest(method=method):
+                self.assertTrue(opened.get("path"), "a figure's list without a URL of its own")
+                loaded = self.make_jsonrpc_request(
+                    "/web/action/load", {"action_id": opened["path"]}
+                )
+                self.assertEqual(loaded["type"], "ir.actions.server")
+                ran = self.make_jsonrpc_request(
+                    "/web/action/run",
+                    {"action_id": loaded["id"], "context": {"active_id": self.company.id}},
+                )
+                self.assertEqual(ran["display_name"], opened["display_name"])
+                self.assertEqual(ran["res_model"], opened["res_model"])
+                self.assertEqual(
+                    ran["domain"], json.loads(json.dumps(opened["domain"], default=str))
+                )
+                self.assertEqual(ran["path"], opened["path"])
+
+    def test_the_menus_action_is_the_overviews(self):
+        # The client finds the app of an action named by XML id in the URL
+        # (/odoo/action-usage_billing_connector.usage_billing_overview_action) by the
+        # id of the action it ends up showing: the one the menu opens.
+        menu_action = self.env.ref("usage_billing_connector.usage_billing_overview_action")
+        ran = self.make_jsonrpc_request("/web/action/run", {"action_id": menu_action.id})
+        self.assertEqual(ran["id"], menu_action.id)
+        self.assertEqual(ran["res_id"], self.company.id)

@@ -64,6 +64,24 @@ class TestDemoTours(HttpCase):
             [{"state": "draft", "currency_id": self.env.ref("base.EUR").id}],
         )
 
+    def test_overview_and_its_figures_open_in_a_new_tab(self):
+        # Links and bookmarks open in a new tab, which knows nothing of the app it
+        # was in: the URL alone must bring the app's menus, the figure's records
+        # and its title. Each start_tour runs in a browser of its own.
+        login = self._login("accountant")
+        action = self.env.ref("usage_billing_connector.usage_billing_overview_action")
+        for url in (
+            "/odoo/action-usage_billing_connector.usage_billing_overview_action",
+            f"/odoo/action-{action.id}",
+        ):
+            with self.subTest(url=url):
+                self.start_tour(url, "usage_billing_overview_new_tab", login=login)
+        self.start_tour(
+            f"/odoo/usage-billing-overview/{self.company.id}/usage-billing-overview-to-approve",
+            "usage_billing_overview_figure_new_tab",
+            login=login,
+        )
+
     def test_accountant_registers_the_payment_that_ends_a_suspension(self):
         statement = self._statement("wayne")
         invoice, subscription = statement.invoice_id, statement.subscription_id

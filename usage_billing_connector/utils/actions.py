@@ -1,13 +1,17 @@
 """Window actions the screens open: the list behind a figure, a record's form."""
 
 
-def list_action(env, xmlid, domain, name=None, context=None):
+def list_action(env, xmlid, domain, name=None, context=None, path=None):
     """Action ``xmlid`` showing ``domain`` under the title ``name`` (else its own), no create.
 
     Its own context is replaced by ``context``: a figure opens exactly its records,
     without the menu's default filters.  The web client titles an action
     (breadcrumb) with its ``display_name`` before its ``name``, and ``_for_xml_id``
     returns both: both are set, or the list would carry the generic title of ``xmlid``.
+    ``path`` is the path of a server action that returns this same action: the
+    web client puts it in the URL, so a reload or a new tab opens these records
+    under this title; without it the URL names ``xmlid`` by id, which opens all
+    its records under its own title.
     """
     action = env["ir.actions.act_window"]._for_xml_id(xmlid)
     name = name or action["name"]
@@ -20,6 +24,8 @@ def list_action(env, xmlid, domain, name=None, context=None):
             "target": "current",
         }
     )
+    if path:
+        action["path"] = path
     return action
 
 

@@ -81,3 +81,43 @@ registry.category("web_tour.tours").add("usage_billing_overview_drilldown", {
         },
     ],
 });
+
+// A new tab (a link, a bookmark): nothing in the tab's session storage says which
+// app the URL belongs to. Started by tests/test_tours_demo.py on the menu's action
+// by XML id and by id: the overview shows, in its app, with the app's menus.
+// No url: the tour would go there first, from the address under test.
+registry.category("web_tour.tours").add("usage_billing_overview_new_tab", {
+    steps: () => [
+        {
+            content: "The overview, titled as its menu",
+            trigger: ".o_breadcrumb .active:text(Overview)",
+        },
+        {
+            trigger: "button[name=action_open_to_approve] .o_stat_value:text(2)",
+        },
+        appMenusShown,
+    ],
+});
+
+// A figure's list opened from its URL in a new tab: the figure's records under
+// the figure's name, in the app, back to the overview through the breadcrumb.
+registry.category("web_tour.tours").add("usage_billing_overview_figure_new_tab", {
+    steps: () => [
+        {
+            content: "titled as the figure",
+            trigger: ".o_breadcrumb .active:contains(Statements to approve)",
+        },
+        {
+            content: "initech's and wayne's, not the approved ones",
+            trigger:
+                ".o_list_view:has(.o_data_row:contains(Initech)):has(.o_data_row:contains(Wayne)):not(:has(.o_data_row:contains(Acme)))",
+        },
+        appMenusShown,
+        {
+            // Restored from the URL, the crumbs also hold the overview's action as a
+            // list level of its own, which has no list: "Unnamed / Overview / ...".
+            content: "back to the overview through the breadcrumb",
+            trigger: ".o_breadcrumb .breadcrumb-item a:text(Overview)",
+        },
+    ],
+});

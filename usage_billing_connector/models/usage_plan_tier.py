@@ -35,6 +35,7 @@ class UsagePlanTier(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         tiers = super().create(vals_list)
+        tiers.charge_id.plan_id._check_not_invoiced()
         self.env.registry.clear_cache()
         return tiers
 

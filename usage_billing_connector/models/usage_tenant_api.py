@@ -16,7 +16,8 @@ class UsageTenant(models.Model):
     @api.model
     def _api_tenant(self, api_key, external_id):
         """The tenant of ``api_key``'s company, if the key may read it."""
-        tenant = self.search(
+        # search_fetch: the tenant's fields come with the search (one query less per answer)
+        tenant = self.search_fetch(
             [("company_id", "=", api_key.company_id.id), ("external_id", "=", external_id)],
             limit=1,
         )

@@ -16,6 +16,7 @@ from . import usage_numbered_mixin
 from . import usage_plan
 from . import usage_plan_charge
 from . import usage_plan_tier
+from . import usage_plan_pricing
 from . import usage_subscription
 from . import usage_subscription_history
 from . import usage_subscription_change

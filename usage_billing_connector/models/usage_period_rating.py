@@ -249,7 +249,8 @@ def _not_charged(metric, quantity, period, kind="usage"):
 
 
 class _PlanPricing:
-    """The plans' charges as the rating engine sees them, built once per plan and batch."""
+    """The plans' charges as the rating engine sees them, looked up once per plan and batch
+    (the terms themselves are cached per worker: ``usage.plan._charge_terms``)."""
 
     def __init__(self):
         self._by_plan = {}
@@ -257,8 +258,11 @@ class _PlanPricing:
     def charges(self, plan):
         """``{metric: pricing.Charge}`` of ``plan``, in the plan's charge order."""
         if plan.id not in self._by_plan:
+            terms = plan._charge_terms()
+            # one recordset, so that reading a metric reads them all at once
+            metrics = plan.env["usage.metric"].browse([charge.metric_id for charge in terms])
             self._by_plan[plan.id] = {
-                charge.metric_id: charge._to_core() for charge in plan.charge_ids
+                metric: charge.charge for metric, charge in zip(metrics, terms, strict=True)
             }
         return self._by_plan[plan.id]
 

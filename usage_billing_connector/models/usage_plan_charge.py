@@ -87,16 +87,20 @@ class UsagePlanCharge(models.Model):
             minimum_amount=self.minimum_amount,
         )
 
+    # Each change drops the plans' cached terms (``usage_plan_pricing.py``).
     def write(self, vals):
         self.plan_id._check_not_invoiced()
+        self.env.registry.clear_cache()
         return super().write(vals)
 
     def unlink(self):
         self.plan_id._check_not_invoiced()
+        self.env.registry.clear_cache()
         return super().unlink()
 
     @api.model_create_multi
     def create(self, vals_list):
         charges = super().create(vals_list)
         charges.plan_id._check_not_invoiced()
+        self.env.registry.clear_cache()
         return charges

@@ -31,10 +31,20 @@ class UsagePlanTier(models.Model):
             flat_fee=self.flat_fee,
         )
 
+    # Each change drops the plans' cached terms (``usage_plan_pricing.py``).
+    @api.model_create_multi
+    def create(self, vals_list):
+        tiers = super().create(vals_list)
+        tiers.charge_id.plan_id._check_not_invoiced()
+        self.env.registry.clear_cache()
+        return tiers
+
     def write(self, vals):
         self.charge_id.plan_id._check_not_invoiced()
+        self.env.registry.clear_cache()
         return super().write(vals)
 
     def unlink(self):
         self.charge_id.plan_id._check_not_invoiced()
+        self.env.registry.clear_cache()
         return super().unlink()

@@ -23,7 +23,8 @@ class UsageSubscription(models.Model):
     @api.model
     def _in_force(self, tenant, moment):
         """The subscription of ``tenant`` in force at ``moment`` (started, not yet cancelled)."""
-        return self.search(
+        # search_fetch: its fields come with the search (the read API reads them next)
+        return self.search_fetch(
             [
                 ("tenant_id", "=", tenant.id),
                 ("start_date", "<=", moment),

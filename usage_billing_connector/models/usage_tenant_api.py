@@ -16,7 +16,8 @@ class UsageTenant(models.Model):
     @api.model
     def _api_tenant(self, api_key, external_id):
         """The tenant of ``api_key``'s company, if the key may read it."""
-        tenant = self.search(
+        # search_fetch: the tenant's fields come with the search (one query less per answer)
+        tenant = self.search_fetch(
             [("company_id", "=", api_key.company_id.id), ("external_id", "=", external_id)],
             limit=1,
         )
@@ -54,7 +55,7 @@ class UsageTenant(models.Model):
         )
         rated = rating[(sub.id, utc.naive(period.start))].lines
         decimals = self.currency_id.decimal_places
-        charges = {charge.metric_id: charge for charge in sub.plan_id.charge_ids}
+        terms = {charge.metric_id: charge for charge in sub.plan_id._charge_terms()}
         metrics, fees = [], []
         for line, _snapshot in rated:
             if not line.metric:
@@ -62,14 +63,14 @@ class UsageTenant(models.Model):
                     {"name": line.description, "amount": read_api.money_text(line.amount, decimals)}
                 )
                 continue
-            charge = charges.get(line.metric)
+            charge = terms.get(line.metric.id)
             metrics.append(
                 read_api.metric_answer(
                     self._api_metric(line.metric),
                     line.quantity,
-                    to_decimal(charge.included_quantity) if charge else Decimal(0),
-                    to_decimal(charge.soft_limit) if charge else None,
-                    to_decimal(charge.hard_limit) if charge else None,
+                    charge.included if charge else Decimal(0),
+                    charge.soft_limit if charge else None,
+                    charge.hard_limit if charge else None,
                     line.amount,
                     decimals,
                 )
@@ -111,16 +112,18 @@ class UsageTenant(models.Model):
         used = self.env["usage.event"]._aggregate_so_far(
             self.id, utc.naive(period.start), utc.naive(period.end)
         )
+        terms = sub.plan_id._charge_terms()
+        metrics = self.env["usage.metric"].browse([charge.metric_id for charge in terms])
         return {
             **answer,
             "entitlements": [
                 read_api.entitlement_answer(
-                    charge.metric_id.code,
-                    used.get(charge.metric_id.id, Decimal(0)),
-                    to_decimal(charge.soft_limit),
-                    to_decimal(charge.hard_limit),
+                    metric.code,
+                    used.get(metric.id, Decimal(0)),
+                    charge.soft_limit,
+                    charge.hard_limit,
                 )
-                for charge in sub.plan_id.charge_ids
+                for metric, charge in zip(metrics, terms, strict=True)
             ],
         }
 

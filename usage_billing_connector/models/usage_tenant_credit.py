@@ -44,18 +44,15 @@ class UsageTenant(models.Model):
         """``{tenant id: (balance, [(expiry date, amount)])}`` available ``today`` (a date;
         the user's today by default)."""
         today = today or fields.Date.context_today(self)
-        grants = self._credit_grants_available()
-        return {
-            tenant.id: (
-                credits.balance(
-                    grants.filtered(lambda g, t=tenant: g.tenant_id == t)._to_core(), today
-                ),
-                credits.upcoming_expiries(
-                    grants.filtered(lambda g, t=tenant: g.tenant_id == t)._to_core(), today
-                ),
+        by_tenant = self._credit_grants_available().grouped("tenant_id")
+        summary = {}
+        for tenant in self:
+            grants = by_tenant.get(tenant, self.env["usage.credit.grant"])._to_core()
+            summary[tenant.id] = (
+                credits.balance(grants, today),
+                credits.upcoming_expiries(grants, today),
             )
-            for tenant in self
-        }
+        return summary
 
     def _compute_credit_balance(self):
         summary = self._credit_summary()

@@ -4,6 +4,7 @@ from . import test_ingest_auth
 from . import test_ingest_limits
 from . import test_ingest_multicompany
 from . import test_billing_rating
+from . import test_plan_pricing_cache
 from . import test_billing_proration
 from . import test_billing_statements
 from . import test_billing_late_usage

@@ -153,6 +153,10 @@ class TestBillingStatements(BillingCase):
         (statement,) = self.close(self.subscription)
         with self.assertRaises(UserError):
             self.plan.fee_unit_price = 12.0
+        with self.assertRaises(UserError):  # a tier added to its charge directly, too
+            self.env["usage.plan.tier"].create(
+                {"charge_id": self.plan.charge_ids.id, "up_to": 10, "unit_price": 0.1}
+            )
         action = self.plan.action_new_version()
         new_plan = self.env["usage.plan"].browse(action["res_id"])
         new_plan.fee_unit_price = 12.0

@@ -216,6 +216,18 @@ class TestConcurrentRateCounting(ConcurrentTransactions, TransactionCase):
                 )
             first_cr.close()
 
+    def test_an_increment_does_not_wait_for_the_disk(self):
+        """Its commit is not flushed synchronously (a busy disk made it the slowest
+        part of a read API answer), and it never fails to serialize."""
+        with self.env["usage.rate.counter"]._counter_cursor() as cr:
+            cr.execute("SHOW synchronous_commit")
+            self.assertEqual(cr.fetchone()[0], "off")
+            cr.execute("SHOW transaction_isolation")
+            self.assertEqual(cr.fetchone()[0], "read committed")
+        with self.registry.cursor() as cr:  # the next user of the connection: the defaults
+            cr.execute("SHOW synchronous_commit")
+            self.assertEqual(cr.fetchone()[0], "on")
+
 
 @tagged("post_install", "-at_install")
 class TestUsageCommittedDuringBilling(TransactionCase):

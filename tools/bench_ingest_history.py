@@ -6,13 +6,14 @@ past ``--months`` months (never the current one, which the benchmark writes to)
 into a database with both addons and their demo data, the way ingestion stores
 them: a key row in ``usage_event_key`` (its payload hash a SHA-256 in hex), the
 event in its monthly partition of ``usage_event_data`` (created like
-``utils/event_store.py`` does), and the daily rollups of the accepted events
-appended by the same statement (``DELTA_CTES`` of ``utils/usage_rollup.py``,
-the very CTEs of the ingestion statement), merged at the end as the hourly cron
-merges them.  Events are spread over every active tenant and the three demo
-metrics of the demo key's company, 1,000 per request id, received a few seconds
-after they occurred; event ids are UUIDs (what clients usually send), so the
-history's keys are spread over the whole key index.
+``utils/event_store.py`` does, so every index of the store is maintained), and
+the daily rollups of the accepted events (``DELTA_CTES`` of
+``utils/usage_rollup.py``, the very CTEs of the ingestion statement, run once
+per month), merged as the hourly cron merges them.  Events are spread over
+every active tenant and the three demo metrics of the demo key's company, in
+time order within their month, 1,000 per request id, received a few seconds
+after they occurred; event ids are 34 characters, ordered like time-ordered
+ids (UUIDv7, ULID).
 
 Rows are generated in PostgreSQL (``generate_series``), ``--chunk`` events per
 transaction, then ``VACUUM ANALYZE``.  Re-running adds more: ``--events`` is
@@ -43,55 +44,74 @@ from usage_billing_connector.utils.usage_rollup import COMPACT_SQL, DELTA_CTES  
 #: Marks the history's requests (``request_id``), so it can be told from live rows.
 REQUEST_PREFIX = "history-"
 
-# One chunk: the keys, then the events whose key was inserted, then their rollups,
-# like INSERT_EVENTS_SQL.  %(first)s..%(last)s are the history's own serial numbers.
-CHUNK_SQL = f"""
-WITH g AS (
-    SELECT n, md5('history-' || n)::uuid::text AS event_id,
+# One chunk, in two statements of one transaction: the keys, then the events (the
+# same rows: ids and values are functions of the serial number n).  Event ids are
+# 34 characters, ordered by n (clients often send time-ordered ids; the benchmark's
+# own ids are another range of the same index).  Events occur in n order within
+# their month, as live traffic arrives.
+EVENTS_CTE = """
+WITH e AS (
+    SELECT n, 'h-' || lpad(n::text, 32, '0') AS event_id,
            (%(tenant_ids)s::int[])[1 + n %% %(tenants)s] AS tenant_id,
            (%(tenant_refs)s::varchar[])[1 + n %% %(tenants)s] AS tenant_ref,
-           1 + n %% 3 AS metric_index,
-           %(month)s::timestamp
-               + ((n * 7919) %% %(seconds)s) * interval '1 second'
-               + (n %% 1000) * interval '1 millisecond' AS occurred_at
-      FROM generate_series(%(first)s::bigint, %(last)s::bigint) n
-), e AS (
-    SELECT g.*, (%(metric_ids)s::int[])[metric_index] AS metric_id,
-           (%(metric_codes)s::varchar[])[metric_index] AS metric_code,
-           CASE metric_index
-                WHEN 1 THEN (1 + (n * 31) %% 1000)::numeric
-                WHEN 2 THEN ((n * 37) %% 100000 / 100.0)::numeric
+           (%(metric_ids)s::int[])[1 + n %% 3] AS metric_id,
+           (%(metric_codes)s::varchar[])[1 + n %% 3] AS metric_code,
+           CASE n %% 3
+                WHEN 0 THEN (1 + (n * 31) %% 1000)::numeric
+                WHEN 1 THEN round((n * 37) %% 100000 / 100.0, 2)
                 ELSE 1::numeric END AS quantity,
-           CASE metric_index
-                WHEN 1 THEN '{{"endpoint": "/v1/items"}}'::jsonb
-                WHEN 2 THEN '{{}}'::jsonb
+           CASE n %% 3
+                WHEN 0 THEN '{"endpoint": "/v1/items"}'::jsonb
+                WHEN 1 THEN '{}'::jsonb
                 ELSE jsonb_build_object('user_id', 'u' || (1 + (n * 13) %% 500)) END
-               AS properties
-      FROM g
-), keys AS (
-    INSERT INTO usage_event_key (company_id, event_id, payload_hash)
-    SELECT %(company_id)s, e.event_id,
-           encode(sha256(convert_to(e.event_id || e.tenant_ref || e.metric_code
-                                    || e.quantity::text || e.occurred_at::text, 'UTF8')), 'hex')
-      FROM e
-    ON CONFLICT (company_id, event_id) DO NOTHING
-    RETURNING event_id
-), src AS (
+               AS properties,
+           %(month)s::timestamp + (n - %(month_first)s) * %(step)s * interval '1 microsecond'
+               AS occurred_at
+      FROM generate_series(%(first)s::bigint, %(last)s::bigint) n
+)
+"""
+
+CHUNK_KEYS_SQL = (
+    EVENTS_CTE
+    + """
+INSERT INTO usage_event_key (company_id, event_id, payload_hash)
+SELECT %(company_id)s, e.event_id,
+       encode(sha256(convert_to(e.event_id || e.tenant_ref || e.metric_code
+                                || e.quantity::text || e.occurred_at::text, 'UTF8')), 'hex')
+  FROM e
+"""
+)
+
+CHUNK_EVENTS_SQL = (
+    EVENTS_CTE
+    + f"""
 INSERT INTO usage_event_data (
     event_id, company_id, api_key_id, request_id, tenant_id, tenant_ref, metric_id,
     metric_code, quantity, occurred_at, properties, state, quarantine_reason, accepted_xid,
     accepted_seq, received_at, create_uid, create_date, write_uid, write_date)
 SELECT e.event_id, %(company_id)s, %(api_key_id)s,
-       '{REQUEST_PREFIX}' || md5('request-' || (e.n / 1000))::uuid, e.tenant_id, e.tenant_ref,
+       '{REQUEST_PREFIX}' || lpad((e.n / 1000)::text, 28, '0'), e.tenant_id, e.tenant_ref,
        e.metric_id, e.metric_code, e.quantity, e.occurred_at, e.properties, 'accepted', NULL,
        pg_current_xact_id(), nextval('usage_event_accepted_seq'),
        e.occurred_at + interval '3 seconds', 1, e.occurred_at + interval '3 seconds', 1,
        e.occurred_at + interval '3 seconds'
-  FROM e JOIN keys USING (event_id)
-RETURNING id, event_id, tenant_id, metric_id, occurred_at, quantity, properties, state
-), {DELTA_CTES}
-SELECT count(*) FROM src
+  FROM e
 """
+)
+
+# The daily rollups of the events this run added to a month (serial numbers
+# first..last), in their merged form: the ingestion statement's CTEs over the
+# month instead of over one batch.
+MONTH_ROLLUPS_SQL = """
+WITH src AS (
+    SELECT id, tenant_id, metric_id, occurred_at, quantity, properties, state
+      FROM usage_event_data
+     WHERE occurred_at >= %(start)s AND occurred_at < %(end)s
+       AND event_id BETWEEN 'h-' || lpad(%(first)s::text, 32, '0')
+                        AND 'h-' || lpad(%(last)s::text, 32, '0')
+), {DELTA_CTES}
+SELECT 1
+""".replace("{DELTA_CTES}", DELTA_CTES)
 
 
 # The rollups of the events left in the history's months (as ``usage_rollup.BACKFILL_SQL``).
@@ -191,26 +211,40 @@ def fill(conn, args):
     started, added = time.perf_counter(), 0
     for month in months:
         seconds = int((add_months(month, 1) - month).total_seconds())
-        left = min(per_month, args.events - added)
+        count = min(per_month, args.events - added)
+        # Spread evenly over the month, after what earlier runs put there.
+        month_params = {
+            **params,
+            "month": month,
+            "month_first": done,
+            "step": seconds * 1_000_000 // max(count, 1),
+        }
+        month_start, month_first = time.perf_counter(), done
+        left = count
         while left > 0:
             size = min(args.chunk, left)
-            cr.execute(
-                CHUNK_SQL,
-                {
-                    **params,
-                    "month": month,
-                    "seconds": seconds,
-                    "first": done,
-                    "last": done + size - 1,
-                },
-            )
-            inserted = cr.fetchone()[0]
+            chunk = {**month_params, "first": done, "last": done + size - 1}
+            cr.execute(CHUNK_KEYS_SQL, chunk)
+            cr.execute(CHUNK_EVENTS_SQL, chunk)
+            if cr.rowcount != size:
+                raise SystemExit(f"{month}: inserted {cr.rowcount} of {size}")
             conn.commit()
-            if inserted != size:
-                raise SystemExit(f"{month}: inserted {inserted} of {size} (ids already used?)")
             done, added, left = done + size, added + size, left - size
             rate = added / (time.perf_counter() - started)
             print(f"  {month:%Y-%m}: {added:,} added ({rate:,.0f}/s)", flush=True)
+        if count > 0 and not args.no_rollups:
+            # The rollups the ingestion statements would have appended, merged.
+            cr.execute(
+                MONTH_ROLLUPS_SQL,
+                {
+                    "start": month,
+                    "end": add_months(month, 1),
+                    "first": month_first,
+                    "last": done - 1,
+                },
+            )
+            conn.commit()
+            print(f"  {month:%Y-%m}: rollups ({time.perf_counter() - month_start:.0f} s)")
     print("merging the rollups (the hourly cron's work)...", flush=True)
     cr.execute(COMPACT_SQL, {"before": this_month})
     conn.commit()
@@ -273,6 +307,11 @@ def main(argv=None):
     parser.add_argument("--key", default="demo-key", help="the API key (its company)")
     parser.add_argument("--start", type=int, help="first serial number (default: count)")
     parser.add_argument("--drop", action="store_true", help="delete the history instead")
+    parser.add_argument(
+        "--no-rollups",
+        action="store_true",
+        help="skip the history's rollups (faster; ingestion never reads them, the read API does)",
+    )
     args = parser.parse_args(argv)
     conn = psycopg2.connect(pg_dsn(args.db))
     try:

@@ -23,7 +23,8 @@ TAG's tenants, subscriptions and events (subscriptions created in ORM batches of
 ``--setup-batch``, events in one ``INSERT ... SELECT generate_series`` per
 million, then ``VACUUM ANALYZE``); ``--measure TAG`` times billing them against
 the aggregate (rolled back, as above); ``--drop TAG`` deletes TAG's events (its
-tenants and subscriptions stay, never billed).  A TAG's tenants are
+tenants and subscriptions stay, never billed).  ``--prepare`` creates the
+database afresh unless ``--reuse-db``; the others never create nor drop it.  A TAG's tenants are
 ``bench-TAG-<n>``; keep one TAG's events at a time in the month when comparing
 sizes, so that the yardstick reads only them.
 """

@@ -1,7 +1,11 @@
+import hashlib
+import json
 from datetime import datetime, timezone
 from decimal import Decimal
 
 import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 from usage_billing_connector.core import payload
 from usage_billing_connector.core.payload import BatchError, Rejection, Repeat, UsageEvent
@@ -216,3 +220,86 @@ def test_rejections_echo_only_storable_ids():
     assert payload.raw_event_id({"event_id": "a\x00"}) is None
     assert payload.raw_event_id({"event_id": 5}) is None
     assert payload.raw_event_id("not a dict") is None
+
+
+# ------------------------------------------------- the payload hash's canonical form
+
+
+def reference_canonical(event):
+    """The canonical form as first written (stored hashes depend on it byte for byte)."""
+    return json.dumps(
+        [
+            event.event_id,
+            event.tenant,
+            event.metric,
+            format(event.quantity.normalize(), "f"),
+            event.occurred_at.isoformat(),
+            event.properties,
+        ],
+        sort_keys=True,
+        separators=(",", ":"),
+        default=str,
+    )
+
+
+_json_leaves = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00")),
+)
+_json_values = st.recursive(
+    _json_leaves,
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children, max_size=3)
+    ),
+    max_leaves=8,
+)
+_texts = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+    min_size=1,
+    max_size=20,
+).filter(str.strip)
+
+
+@given(
+    event_id=_texts,
+    tenant=_texts,
+    metric=_texts,
+    quantity=st.decimals(min_value=0, max_value=10**12, places=9),
+    moment=st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(2100, 1, 1)),
+    properties=st.dictionaries(st.text(max_size=8), _json_values, max_size=4),
+)
+def test_canonical_payload_is_the_reference_form(
+    event_id, tenant, metric, quantity, moment, properties
+):
+    raw = {
+        "event_id": event_id,
+        "tenant": tenant,
+        "metric": metric,
+        "quantity": str(quantity),
+        "timestamp": moment.isoformat() + "+02:00",
+        "properties": properties,
+    }
+    parsed = payload.parse_event(raw)
+    assume(isinstance(parsed, UsageEvent))
+    assert payload.canonical_payload(parsed) == reference_canonical(parsed)
+
+
+def test_payload_hash_of_a_known_event_is_unchanged():
+    """A hash stored by an earlier version: a resent event must still be a duplicate."""
+    parsed = payload.parse_event(
+        event(quantity="10.50", properties={"b": [1, 2.5, "é"], "a": {"z": None, "y": True}})
+    )
+    assert payload.canonical_payload(parsed) == (
+        '["e-1","acme","api_calls","10.5","2026-01-15T10:00:00+00:00",'
+        '{"a":{"y":true,"z":null},"b":[1,2.5,"\\u00e9"]}]'
+    )
+    assert parsed.payload_hash == hashlib.sha256(reference_canonical(parsed).encode()).hexdigest()
+
+
+def test_empty_or_missing_properties_are_an_empty_object():
+    assert payload.parse_event(event(properties={})).properties == {}
+    assert payload.parse_event(event()).properties == {}
+    assert payload.canonical_payload(payload.parse_event(event())).endswith(",{}]")

@@ -16,6 +16,17 @@ Options: --db NAME (default bench_billing), --subscriptions N (1000),
 setting), --reuse-db (an existing database with both addons and demo data:
 neither created nor dropped), --keep-db, --profile FILE (cProfile of the last
 billing run).
+
+Large runs in two steps, so that the untimed setup need not hold a quiet machine:
+``--prepare TAG`` (with ``--subscriptions`` and one ``--events`` size) commits
+TAG's tenants, subscriptions and events (subscriptions created in ORM batches of
+``--setup-batch``, events in one ``INSERT ... SELECT generate_series`` per
+million, then ``VACUUM ANALYZE``); ``--measure TAG`` times billing them against
+the aggregate (rolled back, as above); ``--drop TAG`` deletes TAG's events (its
+tenants and subscriptions stay, never billed).  ``--prepare`` creates the
+database afresh unless ``--reuse-db``; the others never create nor drop it.  A TAG's tenants are
+``bench-TAG-<n>``; keep one TAG's events at a time in the month when comparing
+sizes, so that the yardstick reads only them.
 """
 
 import argparse
@@ -30,6 +41,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import run_tests
+from pg_env import pg_dsn
 
 AGGREGATE_ALL_SQL = """
 SELECT e.tenant_id, e.metric_id,
@@ -56,7 +68,7 @@ SELECT 'bench-' || %(run)s || '-' || g, t.company_id, t.id, t.external_id, m.id,
        now() at time zone 'UTC',
        jsonb_build_object('user_id', 'u' || (g %% 23)), 'accepted',
        pg_current_xact_id(), nextval('usage_event_accepted_seq')
-  FROM generate_series(1, %(count)s) g
+  FROM generate_series(%(first)s + 1, %(count)s) g
   JOIN LATERAL (SELECT * FROM usage_tenant WHERE id = (%(tenant_ids)s)[1 + g %% %(tenants)s]) t
        ON TRUE
   JOIN LATERAL (SELECT * FROM usage_metric WHERE id = (%(metric_ids)s)[1 + g %% 3]) m ON TRUE
@@ -84,50 +96,88 @@ def last_month():
     return start, first
 
 
-def setup_subscriptions(env, count, start):
+def setup_subscriptions(env, count, start, tag="", batch=5000):
+    """``count`` tenants ``bench-[TAG-]<n>``, each with a subscription on the demo plan.
+
+    Created in ORM batches of ``batch``, the cache emptied between them: one
+    ``create`` of 100,000 records keeps them all in memory.
+    """
     plan = env.ref("usage_billing_connector.demo_plan_growth_monthly")
     company = plan.company_id
     partner = env["res.partner"].create({"name": "Bench customer"})
-    tenants = env["usage.tenant"].create(
-        [
-            {"external_id": f"bench-{n}", "partner_id": partner.id, "company_id": company.id}
-            for n in range(count)
-        ]
-    )
     naive_start = start.replace(tzinfo=None)
-    subscriptions = env["usage.subscription"].create(
-        [
-            {
-                "tenant_id": tenant.id,
-                "company_id": company.id,
-                "plan_id": plan.id,
-                "seats": 1,
-                "start_date": naive_start,
-                "billing_anchor": naive_start,
-            }
-            for tenant in tenants
-        ]
+    prefix = f"bench-{tag}-" if tag else "bench-"
+    tenant_ids, subscription_ids = [], []
+    for first in range(0, count, batch):
+        tenants = env["usage.tenant"].create(
+            [
+                {"external_id": f"{prefix}{n}", "partner_id": partner.id, "company_id": company.id}
+                for n in range(first, min(first + batch, count))
+            ]
+        )
+        subscriptions = env["usage.subscription"].create(
+            [
+                {
+                    "tenant_id": tenant.id,
+                    "company_id": company.id,
+                    "plan_id": plan.id,
+                    "seats": 1,
+                    "start_date": naive_start,
+                    "billing_anchor": naive_start,
+                }
+                for tenant in tenants
+            ]
+        )
+        env.flush_all()
+        tenant_ids += tenants.ids
+        subscription_ids += subscriptions.ids
+        env.invalidate_all()
+        if count > batch:
+            print(f"  {len(subscription_ids):,} of {count:,} subscriptions", flush=True)
+    return (
+        plan,
+        env["usage.tenant"].browse(tenant_ids),
+        env["usage.subscription"].browse(subscription_ids),
     )
-    env.flush_all()
-    return plan, tenants, subscriptions
 
 
-def insert_events(env, events, tenants, metric_ids, start, end):
-    """``events`` accepted events of last month spread over ``tenants`` and 3 metrics."""
+def prepared(env, tag):
+    """The tenants and subscriptions ``--prepare TAG`` committed."""
+    tenants = env["usage.tenant"].search([("external_id", "=like", f"bench-{tag}-%")])
+    subscriptions = env["usage.subscription"].search([("tenant_id", "in", tenants.ids)])
+    if not tenants or len(subscriptions) != len(tenants):
+        raise SystemExit(f"nothing prepared under {tag!r} (run --prepare {tag} first)")
+    return tenants, subscriptions
+
+
+def insert_events(env, events, tenants, metric_ids, start, end, chunk=None, commit=False):
+    """``events`` accepted events of last month spread over ``tenants`` and 3 metrics.
+
+    ``chunk`` events per statement (and per transaction with ``commit``).
+    """
     cr = env.cr
-    cr.execute(
-        INSERT_EVENTS_SQL,
-        {
-            "run": str(os.getpid()),
-            "start": start.replace(tzinfo=None),
-            "seconds": int((end - start).total_seconds()),
-            "count": events,
-            "tenant_ids": tenants.ids,
-            "tenants": len(tenants),
-            "metric_ids": metric_ids,
-        },
-    )
-    cr.execute("ANALYZE usage_event_data")
+    chunk = chunk or events
+    run = str(os.getpid())
+    for first in range(0, events, chunk):
+        count = min(chunk, events - first)
+        cr.execute(
+            INSERT_EVENTS_SQL,
+            {
+                "run": run,
+                "first": first,
+                "start": start.replace(tzinfo=None),
+                "seconds": int((end - start).total_seconds()),
+                "count": first + count,
+                "tenant_ids": tenants.ids,
+                "tenants": len(tenants),
+                "metric_ids": metric_ids,
+            },
+        )
+        if commit:
+            cr.commit()
+            print(f"  {first + count:,} of {events:,} events", flush=True)
+    if not commit:
+        cr.execute("ANALYZE usage_event_data")
 
 
 def bill(env, subscriptions, batch):
@@ -139,13 +189,15 @@ def bill(env, subscriptions, batch):
 
 
 def measure(env, events, subscriptions, tenants, metric_ids, start, end, batch, profile=None):
+    """Time billing against the aggregate; ``events`` None: the events are already stored."""
     from odoo.addons.usage_billing_connector.models.usage_event_billing import (  # noqa: PLC0415
         BILLED_EVENT_SQL,
     )
 
     cr = env.cr
     cr.execute("SAVEPOINT bench_size")
-    insert_events(env, events, tenants, metric_ids, start, end)
+    if events is not None:
+        insert_events(env, events, tenants, metric_ids, start, end)
     period = [start.replace(tzinfo=None), end.replace(tzinfo=None)]
     # Yardstick: the same aggregates, one set-based statement.
     t0 = time.perf_counter()
@@ -173,6 +225,109 @@ def measure(env, events, subscriptions, tenants, metric_ids, start, end, batch, 
     return raw, billing, billed, statements
 
 
+METRIC_CODES = ("api_calls", "storage_gb", "active_users")
+
+
+def prepare(env, args, start, end):
+    """``--prepare TAG``: commit TAG's subscriptions and events (not timed)."""
+    cr, (events,) = env.cr, [int(size) for size in args.events.split(",")]
+    t0 = time.perf_counter()
+    _plan, tenants, _subs = setup_subscriptions(
+        env, args.subscriptions, start, args.prepare, args.setup_batch
+    )
+    cr.commit()
+    print(f"  {args.subscriptions:,} subscriptions set up in {time.perf_counter() - t0:.1f} s")
+    metric_ids = [env.ref(f"usage_billing_connector.demo_metric_{c}").id for c in METRIC_CODES]
+    t0 = time.perf_counter()
+    insert_events(env, events, tenants, metric_ids, start, end, chunk=1_000_000, commit=True)
+    vacuum(args.db, start)
+    print(f"  {events:,} events stored in {time.perf_counter() - t0:.1f} s")
+
+
+def drop(env, tag, start, end):
+    """``--drop TAG``: delete TAG's events of the month (no key rows were written)."""
+    tenants, _subscriptions = prepared(env, tag)
+    env.cr.execute(
+        "DELETE FROM usage_event_data WHERE tenant_id = ANY(%s)"
+        " AND occurred_at >= %s AND occurred_at < %s",
+        [tenants.ids, start.replace(tzinfo=None), end.replace(tzinfo=None)],
+    )
+    print(f"  {env.cr.rowcount:,} events of {tag} deleted")
+    env.cr.commit()
+    vacuum(env.cr.dbname, start)
+
+
+def vacuum(db, start):
+    """VACUUM ANALYZE the month: neither timed reader pays for setting hint bits."""
+    import psycopg2  # noqa: PLC0415
+
+    from odoo.addons.usage_billing_connector.utils import event_store  # noqa: PLC0415
+
+    conn = psycopg2.connect(pg_dsn(db))
+    conn.autocommit = True
+    with conn.cursor() as cr:
+        cr.execute(f"VACUUM ANALYZE {event_store.partition_name(start.date())}")
+    conn.close()
+
+
+def stored_count(env, tenants, start, end):
+    env.cr.execute(
+        "SELECT count(*) FROM usage_event_data WHERE tenant_id = ANY(%s)"
+        " AND occurred_at >= %s AND occurred_at < %s",
+        [tenants.ids, start.replace(tzinfo=None), end.replace(tzinfo=None)],
+    )
+    return env.cr.fetchone()[0]
+
+
+def run_sizes(env, args, start, end, batch):
+    """Time each size (or the prepared events, ``--measure``); return the table rows."""
+    metric_ids = [env.ref(f"usage_billing_connector.demo_metric_{c}").id for c in METRIC_CODES]
+    if args.measure:
+        tenants, subscriptions = prepared(env, args.measure)
+        sizes = [None]
+    else:
+        t0 = time.perf_counter()
+        _plan, tenants, subscriptions = setup_subscriptions(env, args.subscriptions, start)
+        print(f"  {args.subscriptions:,} subscriptions set up in {time.perf_counter() - t0:.1f} s")
+        sizes = [int(size) for size in args.events.split(",")]
+    rows = []
+    for events in sizes:
+        profile = args.profile if events == sizes[-1] else None
+        raw, billing, billed, statements = measure(
+            env, events, subscriptions, tenants, metric_ids, start, end, batch, profile
+        )
+        if events is None:
+            events = stored_count(env, tenants, start, end)
+        assert statements == len(subscriptions), (statements, len(subscriptions))
+        assert billed == events, (billed, events)
+        rows.append((events, billed, raw, billing))
+        print(f"  {events:>9,} events: billing {billing:7.2f} s, raw SQL {raw:6.3f} s", flush=True)
+    return len(subscriptions), rows
+
+
+def print_table(count, batch, rows):
+    print(
+        f"\nBilling run: {count:,} subscriptions × 3 metrics, "
+        f"jobs of {batch} subscriptions one after the other, one process"
+    )
+    print(
+        f"{'events':>10} {'billed':>10} {'raw SQL s':>10} {'billing s':>10} "
+        f"{'events/s':>10} {'ms/sub':>8} {'vs raw':>8}"
+    )
+    for events, billed, raw, billing in rows:
+        print(
+            f"{events:>10,} {billed:>10,} {raw:>10.3f} {billing:>10.2f} "
+            f"{events / billing:>10,.0f} {1000 * billing / count:>8.2f} "
+            f"{billing / raw:>7.1f}x"
+        )
+    if len(rows) > 1:
+        first, last = rows[0], rows[-1]
+        print(
+            f"growth: {last[0] / first[0]:.0f}x the events took {last[3] / first[3]:.2f}x "
+            f"the billing time and {last[2] / first[2]:.2f}x the raw SQL time"
+        )
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", default="bench_billing")
@@ -182,8 +337,14 @@ def main():
     parser.add_argument("--reuse-db", action="store_true")
     parser.add_argument("--keep-db", action="store_true")
     parser.add_argument("--profile")
+    parser.add_argument("--prepare", metavar="TAG", help="commit TAG's setup, time nothing")
+    parser.add_argument("--measure", metavar="TAG", help="time billing TAG's prepared setup")
+    parser.add_argument("--drop", metavar="TAG", help="delete TAG's prepared events")
+    parser.add_argument("--setup-batch", type=int, default=5000, help="subscriptions per create")
     args = parser.parse_args()
-    sizes = [int(size) for size in args.events.split(",")]
+    # Prepared setups live in a database that stays.
+    args.reuse_db = args.reuse_db or bool(args.measure or args.drop)
+    args.keep_db = args.keep_db or bool(args.prepare)
 
     tmp = tempfile.mkdtemp(prefix="bench-billing-")
     config = run_tests.write_odoo_config(tmp, args.db)
@@ -198,7 +359,6 @@ def main():
     odoo_config.parse_config(["-c", str(config)])
     registry = Registry(args.db)
     start, end = last_month()
-    rows = []
     with registry.cursor() as cr:
         from odoo.addons.usage_billing_connector.utils import event_store  # noqa: PLC0415
         from odoo.addons.usage_billing_connector.utils.params import (  # noqa: PLC0415
@@ -208,47 +368,14 @@ def main():
         env = api.Environment(cr, odoo.SUPERUSER_ID, {})
         batch = args.batch or get_int_param(env, "billing_batch_size")
         event_store.ensure_partitions(cr, start.date(), start.date())
-        t0 = time.perf_counter()
-        _plan, tenants, subscriptions = setup_subscriptions(env, args.subscriptions, start)
-        print(f"  {args.subscriptions:,} subscriptions set up in {time.perf_counter() - t0:.1f} s")
-        metric_ids = [
-            env.ref(f"usage_billing_connector.demo_metric_{code}").id
-            for code in ("api_calls", "storage_gb", "active_users")
-        ]
-        for events in sizes:
-            profile = args.profile if events == sizes[-1] else None
-            raw, billing, billed, statements = measure(
-                env, events, subscriptions, tenants, metric_ids, start, end, batch, profile
-            )
-            assert statements == len(subscriptions), (statements, len(subscriptions))
-            assert billed == events, (billed, events)
-            rows.append((events, billed, raw, billing))
-            print(
-                f"  {events:>9,} events: billing {billing:7.2f} s, raw SQL {raw:6.3f} s",
-                flush=True,
-            )
-        cr.rollback()
-
-    print(
-        f"\nBilling run: {args.subscriptions:,} subscriptions × 3 metrics, "
-        f"jobs of {batch} subscriptions one after the other, one process"
-    )
-    print(
-        f"{'events':>10} {'billed':>10} {'raw SQL s':>10} {'billing s':>10} "
-        f"{'events/s':>10} {'ms/sub':>8} {'vs raw':>8}"
-    )
-    for events, billed, raw, billing in rows:
-        print(
-            f"{events:>10,} {billed:>10,} {raw:>10.3f} {billing:>10.2f} "
-            f"{events / billing:>10,.0f} {1000 * billing / args.subscriptions:>8.2f} "
-            f"{billing / raw:>7.1f}x"
-        )
-    if len(rows) > 1:
-        first, last = rows[0], rows[-1]
-        print(
-            f"growth: {last[0] / first[0]:.0f}x the events took {last[3] / first[3]:.2f}x "
-            f"the billing time and {last[2] / first[2]:.2f}x the raw SQL time"
-        )
+        if args.prepare:
+            prepare(env, args, start, end)
+        elif args.drop:
+            drop(env, args.drop, start, end)
+        else:
+            count, rows = run_sizes(env, args, start, end, batch)
+            cr.rollback()
+            print_table(count, batch, rows)
     if not (args.keep_db or args.reuse_db):
         run_tests.drop_database(args.db)
 

@@ -50,26 +50,61 @@ def set_key_rate_limit(conn, key_id, value):
         cr.execute("UPDATE usage_api_key SET rate_limit = %s WHERE id = %s", (value, key_id))
 
 
-def count_rows(conn, company_id, prefix, state=None):
+def _window(since):
+    """SQL restricting to events that occurred from ``since`` (naive UTC) on, if given.
+
+    With history stored (``bench_ingest_history.py``) this keeps counting and
+    deleting to the current partitions instead of scanning every month: ``LIKE``
+    on the event id cannot use an index unless the collation is C.
+    """
+    return (" AND occurred_at >= %s", [since]) if since else ("", [])
+
+
+def count_rows(conn, company_id, prefix, state=None, since=None):
+    window, params = _window(since)
     with conn.cursor() as cr:
         cr.execute(
-            "SELECT count(*) FROM usage_event WHERE company_id = %s AND event_id LIKE %s"
-            " AND (%s IS NULL OR state = %s)",
-            (company_id, prefix + "%", state, state),
+            "SELECT count(*) FROM usage_event_data WHERE company_id = %s AND event_id LIKE %s"
+            " AND (%s IS NULL OR state = %s)" + window,
+            [company_id, prefix + "%", state, state, *params],
         )
         return cr.fetchone()[0]
 
 
-def delete_rows(conn, company_id, prefix):
+def delete_rows(conn, company_id, prefix, since=None):
+    """Delete a phase's events and their keys, then vacuum what held them.
+
+    The keys go too: they are what makes an event id taken, and the table every
+    ingestion checks; left behind, each phase would grow it.
+    """
+    window, params = _window(since)
     with conn.cursor() as cr:
         cr.execute(
-            "DELETE FROM usage_event WHERE company_id = %s AND event_id LIKE %s",
-            (company_id, prefix + "%"),
+            "WITH gone AS (DELETE FROM usage_event_data WHERE company_id = %s"
+            " AND event_id LIKE %s" + window + " RETURNING tableoid, company_id, event_id),"
+            " keys AS (DELETE FROM usage_event_key k USING gone"
+            " WHERE k.company_id = gone.company_id AND k.event_id = gone.event_id RETURNING 1)"
+            " SELECT (SELECT count(*) FROM keys),"
+            " (SELECT array_agg(DISTINCT tableoid::regclass::text) FROM gone)",
+            [company_id, prefix + "%", *params],
         )
-        deleted = cr.rowcount
+        deleted, partitions = cr.fetchone()
         if deleted:
-            cr.execute("VACUUM ANALYZE usage_event")
+            # Only the partitions that held the rows (the view usage_event cannot be
+            # vacuumed, the parent would be every month of the history) and the keys.
+            cr.execute(f"VACUUM ANALYZE {', '.join(partitions)}, usage_event_key")
     return deleted
+
+
+def stored_events(conn):
+    """Events in the store (every partition), as last counted by VACUUM/ANALYZE."""
+    with conn.cursor() as cr:
+        cr.execute(
+            "SELECT coalesce(sum(greatest(c.reltuples, 0)), 0)::bigint FROM pg_inherits i"
+            " JOIN pg_class c ON c.oid = i.inhrelid"
+            " WHERE i.inhparent = 'usage_event_data'::regclass"
+        )
+        return cr.fetchone()[0]
 
 
 def checkpoint(conn):

@@ -72,19 +72,21 @@ def check_text(text, name):
 
 
 def check_depth(value, max_depth, code, name):
-    """Raise ``code`` when containers nest deeper than ``max_depth`` (iterative walk)."""
+    """Raise ``code`` when containers nest deeper than ``max_depth`` (iterative walk).
+
+    Only containers are pushed: a request body is mostly leaves, walked per request.
+    """
+    if not isinstance(value, dict | list):
+        return
     stack = [(value, 1)]
     while stack:
         item, depth = stack.pop()
-        if isinstance(item, dict):
-            children = item.values()
-        elif isinstance(item, list):
-            children = item
-        else:
-            continue
         if depth > max_depth:
             raise UntrustedJsonError(code, f"{name} is nested deeper than {max_depth} levels.")
-        stack.extend((child, depth + 1) for child in children)
+        depth += 1
+        for child in item.values() if isinstance(item, dict) else item:
+            if isinstance(child, dict | list):
+                stack.append((child, depth))
 
 
 def check_tree_text(value, name):

@@ -170,3 +170,10 @@ def test_the_client_defaults_to_hubspots_api_and_a_rate_below_its_limit():
     assert client.secrets() == ("pat-token-123",)
     with pytest.raises(ValueError, match=r"^HubSpot access token is required$"):
         HubSpotClient("https://h", "")
+
+
+def test_note_timestamps_are_utc_whatever_the_servers_zone(server_in_new_york):
+    assert hubspot.hubspot_timestamp(datetime(2026, 1, 2, 3, 4, 5)) == "2026-01-02T03:04:05.000Z"
+    before = datetime.now(timezone.utc).replace(microsecond=0)
+    moment = datetime.strptime(hubspot.hubspot_timestamp(), "%Y-%m-%dT%H:%M:%S.%fZ")
+    assert before <= moment.replace(tzinfo=timezone.utc) <= datetime.now(timezone.utc)

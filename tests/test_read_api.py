@@ -282,3 +282,9 @@ def test_credits_give_the_balance_and_each_expiry_in_the_currencys_places():
         "currency": "JPY",
         "expires": [],
     }
+
+
+def test_instants_are_utc_whatever_the_servers_zone(server_in_new_york):
+    assert read_api.instant_text(datetime(2026, 1, 31, 23, 59, 59)) == "2026-01-31T23:59:59Z"
+    aware = datetime(2026, 7, 1, 2, 0, tzinfo=timezone(timedelta(hours=2)))
+    assert read_api.instant_text(aware) == "2026-07-01T00:00:00Z"

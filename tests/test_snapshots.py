@@ -35,3 +35,15 @@ def test_a_read_only_billing_transaction_has_no_own_writes():
     snapshot = snapshots.billing_snapshot("101:103:", None, 42)
     assert snapshots.seen(102, 999, snapshot)
     assert not snapshots.seen(103, 1, snapshot)
+
+
+def test_several_transactions_in_progress_are_each_unseen():
+    assert snapshots.parse("100:110:101,105,107") == (100, 110, [101, 105, 107])
+    snapshot = snapshots.billing_snapshot("100:110:101,105,107", None, 3)
+    assert [snapshots.seen(xid, 1, snapshot) for xid in (101, 104, 105, 107, 109)] == [
+        False,
+        True,
+        False,
+        False,
+        True,
+    ]

@@ -375,3 +375,16 @@ def test_salesforce_push_alert_failed_task_keeps_both_calls(crm, salesforce):
     assert [a.status for a in result.attempts] == [200, 201, 500]
     assert result.external_ids == {"acme": crm.sf_accounts["acme"]["Id"]}
     assert crm.sf_tasks == []
+
+
+def test_salesforce_204_update_whose_id_lookup_fails_is_still_a_success_without_the_id():
+    with FakeCrmServer(sf_update_status=204) as crm:
+        client = SalesforceClient(crm.url, sf_auth(crm), rate_limit=None)
+        client.upsert_account("acme", {"Name": "Acme"})
+        crm.inject(SF_DATA, "slow", seconds=0.01)  # the update itself goes through
+        crm.inject(SF_DATA, "status", status=500)  # the lookup of its id fails
+        updated = client.upsert_account("acme", {"Name": "Acme Inc"})
+    assert (updated.ok, updated.status, updated.external_ids) == (True, 204, {})
+    assert [a.status for a in updated.attempts] == [204, 500]
+    assert updated.duration_ms == sum(a.duration_ms for a in updated.attempts)
+    assert crm.sf_accounts["acme"]["Name"] == "Acme Inc"

@@ -88,3 +88,13 @@ def test_no_usage_reaches_nothing_and_thresholds_are_checked_in_order():
     assert reached_thresholds(None, 1000) == ()
     assert reached_thresholds(1000, 1000, (100, 80, 50)) == (50, 80, 100)
     assert new_crossings(1000, 1000, (80, 100), None) == (80, 100)
+
+
+def test_no_usage_reaches_no_threshold_even_on_a_tiny_allowance():
+    assert reached_thresholds(None, 1, (100,)) == ()
+    assert reached_thresholds(0, "0.01", (1,)) == ()
+
+
+def test_new_crossings_use_the_thresholds_given():
+    assert new_crossings(500, 1000, (50,), ()) == (50,)
+    assert new_crossings(500, 1000, (50, 90), {50}) == ()

@@ -252,3 +252,14 @@ def test_a_client_closes_its_session_when_leaving_its_block():
         assert client.base_url == "https://x"
     assert closed == [True]
     assert HttpClient(None).base_url == ""
+
+
+def test_a_shared_limiter_is_kept_while_its_rate_holds_and_replaced_when_it_changes():
+    key = object()  # a backend no other test (or earlier run in this process) used
+    first = http.shared_rate_limiter(key, 5, burst=2)
+    assert (first.rate, first.capacity) == (5.0, 2.0)
+    assert http.shared_rate_limiter(key, 5.0) is first
+    second = http.shared_rate_limiter(key, 7, burst=3)
+    assert second is not first
+    assert (second.rate, second.capacity) == (7.0, 3.0)
+    assert http.shared_rate_limiter(key, 7) is second

@@ -171,6 +171,8 @@ def test_the_limit_is_exceeded_only_above_it_and_zero_means_none():
     assert not rate_limit.is_over_limit(100, 100)
     assert rate_limit.is_over_limit(101, 100)
     assert not rate_limit.is_over_limit(10**6, 0)
+    assert rate_limit.is_over_limit(2, 1)
+    assert not rate_limit.is_over_limit(1, 1)
 
 
 def test_one_day_ahead_is_the_future_tolerance():

@@ -98,3 +98,8 @@ def test_no_usage_reaches_no_threshold_even_on_a_tiny_allowance():
 def test_new_crossings_use_the_thresholds_given():
     assert new_crossings(500, 1000, (50,), ()) == (50,)
     assert new_crossings(500, 1000, (50, 90), {50}) == ()
+
+
+def test_one_percent_is_a_threshold_and_a_blank_entry_first_is_skipped():
+    assert parse_thresholds("1") == (1,)
+    assert parse_thresholds(" , 90") == (90,)

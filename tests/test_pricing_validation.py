@@ -101,3 +101,9 @@ def test_descriptions_keep_sub_cent_prices_and_thousands_separators():
     assert line.describe() == "1,234,567.5 × 0.00125 = 1,543.21"
     assert line.describe(decimals=3) == "1,234,567.5 × 0.00125 = 1,543.209"
     assert TierLine(D(0), None, D(2), D(4), D(8)).describe(decimals=0) == "2 × 4 = 8"
+
+
+def test_a_package_breakdown_starts_at_zero_and_is_unbounded():
+    (line,) = rate(Charge("package", package_size=D(10), package_price=D(5)), D(25)).breakdown
+    assert (line.from_qty, line.to_qty, line.quantity, line.amount) == (0, None, D(25), D(15))
+    assert line.describe() == "25 in packages of 10: 3 × 5.00 = 15.00"

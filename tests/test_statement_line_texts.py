@@ -67,6 +67,7 @@ def test_a_unit_price_is_shown_only_when_one_price_applies_to_all_billable_units
 
 def test_a_late_usage_line_says_what_changed_and_carries_the_re_rated_quantities():
     line = statement_lines.late_usage_line("m1", "API calls", PER_UNIT, D(3000), D("2.00"), 2, MAY)
+    assert line.kind == "late_usage"
     assert line.description == (
         "API calls: late usage for 2026-05-01 – 2026-05-31 "
         "(period total now 3,000, owed 4.00, billed 2.00)"
@@ -210,3 +211,13 @@ def test_invoice_figures_fall_back_to_one_times_the_amount_when_rounding_differs
     # A displayed unit price of 0.34 for a line rated 1.01 (0.3367 each): 3 × 0.34 = 1.02.
     figures = statement_lines.invoice_figures(D("1.01"), D(3), D("0.34"), 2, 2, 0)
     assert figures == (D(1), D("1.01"))
+
+
+def test_a_commitment_not_yet_in_force_is_left_out_of_the_breakdown():
+    changes = [(APRIL.start, D(100), False), (MID_APRIL, D(100), True)]
+    amount, breakdown = statement_lines.period_commitment(APRIL, changes, 2)
+    assert amount == D("50.00")
+    assert breakdown == (
+        "Committed 100 for 2026-04-16 – 2026-04-30, 50.00% of 2026-04-01 – 2026-04-30"
+    )
+    assert statement_lines.period_commitment(APRIL, [], 2) == (D(0), "")

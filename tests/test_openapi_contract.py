@@ -283,6 +283,8 @@ def test_an_invoice_page_follows_the_documented_schema(document):
     refused(document, "TenantInvoices", {"data": {}, "has_more": False})
     refused(document, "TenantInvoices", {"data": [{**invoice, "number": 1}], "has_more": False})
     refused(document, "TenantInvoices", {"has_more": False})
+    refused(document, "TenantInvoices", {"data": [], "has_more": "no"})
+    refused(document, "TenantInvoices", [invoice])
 
 
 def test_ingestion_answers_follow_the_documented_schema(document):

@@ -60,3 +60,11 @@ def test_a_reversed_period_names_both_bounds():
     assert str(err.value) == (
         "period end 2025-04-01T00:00:00+00:00 must be after 2025-05-01T00:00:00+00:00"
     )
+
+
+def test_an_unknown_interval_lists_the_known_ones():
+    with pytest.raises(ValueError) as err:
+        period_containing(utc(2025, 1, 1), "weekly", utc(2025, 1, 1))
+    assert str(err.value) == (
+        "unknown billing interval 'weekly'; expected one of monthly, quarterly, yearly"
+    )

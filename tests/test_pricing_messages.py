@@ -115,4 +115,5 @@ def test_a_refused_rating_argument_is_named(call, message):
 def test_proration_accepts_its_bounds():
     assert prorate(D(30), 0, 30) == 0
     assert prorate(D(30), 30, 30) == 30
+    assert prorate(D(30), 1, 1) == 30  # a one-second period is a period
     assert round_amount(D("2.5"), 0) == 3

@@ -214,3 +214,10 @@ def test_usage_trend_and_allowance_use_are_plain_ratios():
 def test_a_negative_input_is_refused_naming_it(call, field):
     with pytest.raises(NumberError, match=f"^{field} must not be negative"):
         call()
+
+
+def test_a_metric_reported_without_usage_counts_zero():
+    status = account_status.build_account_status(
+        {"tenant": "t", "metrics": [{"code": "new", "included": 10}]}
+    )
+    assert status["usage"] == {"new": {"used": D(0), "included": D(10), "percent": D("0.0")}}

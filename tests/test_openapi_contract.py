@@ -68,6 +68,8 @@ def test_the_built_document_is_valid_openapi_3_1_with_the_server(document):
     assert document["servers"] == [{"url": "https://billing.example.com"}]
     assert "servers" not in openapi.openapi_document()
     assert "servers" not in openapi.openapi_document("")
+    # only trailing slashes go: a server path ending in another character is kept
+    assert openapi.openapi_document("http://h/X//")["servers"] == [{"url": "http://h/X"}]
 
 
 def test_the_document_served_is_a_copy_callers_cannot_change():

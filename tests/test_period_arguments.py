@@ -11,9 +11,11 @@ from periods_helpers import DAY, utc
 
 from usage_billing_connector.core.periods import (
     Period,
+    StateChange,
     overlap_seconds,
     period_containing,
     periods_between,
+    proration_segments,
 )
 
 APRIL = Period(utc(2025, 4, 1), utc(2025, 5, 1))
@@ -68,3 +70,10 @@ def test_an_unknown_interval_lists_the_known_ones():
     assert str(err.value) == (
         "unknown billing interval 'weekly'; expected one of monthly, quarterly, yearly"
     )
+
+
+def test_segments_count_whole_seconds_as_ints():
+    changes = [StateChange(APRIL.start, 1, 10, True), StateChange(utc(2025, 4, 16), 2, 10, True)]
+    first, second = proration_segments(APRIL, changes)
+    assert (first.seconds, second.seconds) == (15 * DAY, 15 * DAY)
+    assert all(isinstance(segment.seconds, int) for segment in (first, second))

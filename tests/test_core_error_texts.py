@@ -77,6 +77,8 @@ def test_the_default_name_of_a_refused_number_is_value():
         numbers.to_non_negative("-0.5")
     with pytest.raises(numbers.NumberError, match=r"^value is not a number: 'x'$"):
         numbers.to_optional_decimal("x")
+    with pytest.raises(numbers.NumberError, match=r"^value must be a number, got True$"):
+        numbers.to_decimal(True)
 
 
 def test_a_caller_error_class_is_used_for_every_refusal():

@@ -388,3 +388,10 @@ def test_salesforce_204_update_whose_id_lookup_fails_is_still_a_success_without_
     assert [a.status for a in updated.attempts] == [204, 500]
     assert updated.duration_ms == sum(a.duration_ms for a in updated.attempts)
     assert crm.sf_accounts["acme"]["Name"] == "Acme Inc"
+
+
+def test_salesforce_lookups_are_logged_as_get(crm, salesforce):
+    salesforce.upsert_account("acme", {"Name": "Acme"})
+    found = salesforce.find_account_id("acme")
+    assert found.ok
+    assert [a.method for a in found.attempts] == ["GET"]

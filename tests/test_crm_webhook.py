@@ -141,3 +141,14 @@ def test_webhook_push_alert_sends_the_alert_data_with_the_account(crm, webhook):
     verified(event, crm.WEBHOOK_SECRET)
     with pytest.raises(signing.SignatureError):
         verified(event, "whsec_another_secret_0000")
+
+
+def test_the_ping_is_an_event_without_tenant_time_or_data(crm, webhook):
+    result = webhook.test_connection()
+    assert crm.webhook_events[0]["payload"] == {
+        "event": "ping",
+        "tenant": None,
+        "occurred_at": None,
+        "data": {},
+    }
+    assert [attempt.method for attempt in result.attempts] == ["POST"]

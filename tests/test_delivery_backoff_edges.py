@@ -158,3 +158,12 @@ def test_defaults_are_those_documented():
     assert (backoff.DEFAULT_BASE, backoff.DEFAULT_FACTOR) == (30.0, 2.0)
     assert (backoff.DEFAULT_CAP, backoff.DEFAULT_JITTER) == (3600.0, 0.2)
     assert retry_delay(13, rng=middle) == 3600.0
+
+
+def test_a_jittered_delay_may_go_below_one_second_but_not_below_zero():
+    assert retry_delay(1, base=1, jitter=0.5, rng=lambda: 0.0) == 0.5
+    assert retry_delay(1, base=0, rng=lambda: 0.0) == 0.0
+
+
+def test_a_quota_of_one_request_is_a_quota():
+    assert salesforce_usage({"Sforce-Limit-Info": "api-usage=1/1"}) == 1.0

@@ -118,3 +118,10 @@ def test_every_key_and_string_of_a_tree_is_checked(value, message):
 
 def test_a_storable_tree_passes():
     untrusted_json.check_tree_text({"a": [1, Decimal("2.5"), None, True, {"b": "é"}]}, "props")
+
+
+def test_depth_is_checked_past_scalars_beside_a_deep_container():
+    with pytest.raises(UntrustedJsonError):
+        untrusted_json.check_depth([[[[]]], 1], 2, "too_deep", "doc")
+    with pytest.raises(UntrustedJsonError):
+        untrusted_json.check_depth({"deep": [[[]]], "flat": "x"}, 2, "too_deep", "doc")

@@ -395,3 +395,14 @@ def test_salesforce_lookups_are_logged_as_get(crm, salesforce):
     found = salesforce.find_account_id("acme")
     assert found.ok
     assert [a.method for a in found.attempts] == ["GET"]
+
+
+def test_salesforce_instance_url_with_a_trailing_slash_gives_clean_paths(crm):
+    cached = {"access_token": None}
+    first = SalesforceClient(crm.url, sf_auth(crm), rate_limit=None, save_token=cached.update)
+    assert first.upsert_account("acme", {"Name": "Acme"}).ok
+    token = {**cached, "instance_url": crm.url + "/"}
+    client = SalesforceClient(crm.url, sf_auth(crm), rate_limit=None, load_token=lambda: token)
+    assert client.upsert_account("acme", {"Name": "Acme 2"}).ok
+    assert crm.requests_to(SF_DATA, method="PATCH")[-1].path.startswith(SF_DATA + "/sobjects/")
+    assert crm.sf_token_requests == 1

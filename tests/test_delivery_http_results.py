@@ -263,3 +263,10 @@ def test_a_shared_limiter_is_kept_while_its_rate_holds_and_replaced_when_it_chan
     assert second is not first
     assert (second.rate, second.capacity) == (7.0, 3.0)
     assert http.shared_rate_limiter(key, 7) is second
+
+
+def test_a_fractional_burst_lends_no_negative_wait():
+    clock = {"now": 0.0}
+    limiter = RateLimiter(2, burst=1.5, clock=lambda: clock["now"], sleep=lambda s: None)
+    assert limiter.acquire() == 0.0
+    assert limiter.acquire() == 0.25

@@ -12,10 +12,12 @@ from periods_helpers import DAY, utc
 from usage_billing_connector.core.periods import (
     Period,
     StateChange,
+    not_in_force_before,
     overlap_seconds,
     period_containing,
     periods_between,
     proration_segments,
+    seconds,
 )
 
 APRIL = Period(utc(2025, 4, 1), utc(2025, 5, 1))
@@ -77,3 +79,42 @@ def test_segments_count_whole_seconds_as_ints():
     first, second = proration_segments(APRIL, changes)
     assert (first.seconds, second.seconds) == (15 * DAY, 15 * DAY)
     assert all(isinstance(segment.seconds, int) for segment in (first, second))
+
+
+def at(day, seats=1, price=1, active=True):
+    return (utc(2025, 4, day), seats, price, active)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ([(utc(2025, 4, 1), 1, "x", True)], "change 0 unit_price is not a number: 'x'"),
+        ([at(1), (datetime(2025, 4, 2), 1, 1, True)],
+         "change 1 effective_at must be timezone-aware (UTC), got naive 2025-04-02T00:00:00"),
+        ([at(1), at(3), at(2)], "changes must be in time order: change 2 goes back in time"),
+        ([at(1), at(2), at(3), at(2)], "changes must be in time order: change 3 goes back in time"),
+        ([], "changes must give at least the state in force at the period start"),
+        ([at(2)], "the first change (2025-04-02T00:00:00+00:00) must be in force at the period "
+         "start (2025-04-01T00:00:00+00:00)"),
+        ([at(1, seats=-1)], "change 0: seats must be a non-negative int, got -1"),
+        ([at(1), at(2, active=1)], "change 1: active must be a bool, got 1"),
+        ([at(1, price=-1)], "change 0: unit_price must not be negative, got -1"),
+    ],
+)  # fmt: skip
+def test_a_refused_history_names_the_change_at_fault(changes, message):
+    with pytest.raises(ValueError) as err:
+        proration_segments(APRIL, changes)
+    assert str(err.value) == message
+
+
+def test_a_naive_first_change_is_named_before_the_period_is_filled():
+    with pytest.raises(ValueError) as err:
+        not_in_force_before(APRIL, [(datetime(2025, 4, 2), 1, 1, True)])
+    assert str(err.value) == (
+        "change 0 effective_at must be timezone-aware (UTC), got naive 2025-04-02T00:00:00"
+    )
+
+
+def test_a_period_lasts_whole_seconds_as_an_int():
+    assert seconds(APRIL) == 30 * DAY
+    assert isinstance(seconds(APRIL), int)

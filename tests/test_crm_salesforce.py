@@ -403,6 +403,10 @@ def test_salesforce_instance_url_with_a_trailing_slash_gives_clean_paths(crm):
     assert first.upsert_account("acme", {"Name": "Acme"}).ok
     token = {**cached, "instance_url": crm.url + "/"}
     client = SalesforceClient(crm.url, sf_auth(crm), rate_limit=None, load_token=lambda: token)
-    assert client.upsert_account("acme", {"Name": "Acme 2"}).ok
-    assert crm.requests_to(SF_DATA, method="PATCH")[-1].path.startswith(SF_DATA + "/sobjects/")
+    result = client.upsert_account("acme", {"Name": "Acme 2"})
+    assert result.ok
+    # the URL sent, as logged (the test server itself forgives a doubled slash)
+    assert [a.url for a in result.attempts] == [
+        crm.url + SF_DATA + "/sobjects/Account/Tenant_Id__c/acme"
+    ]
     assert crm.sf_token_requests == 1

@@ -5,6 +5,7 @@ refusal names the argument at fault, and the bounds of ``overlap_seconds``.
 """
 
 from datetime import datetime
+from decimal import Decimal
 
 import pytest
 from periods_helpers import DAY, utc
@@ -118,3 +119,13 @@ def test_a_naive_first_change_is_named_before_the_period_is_filled():
 def test_a_period_lasts_whole_seconds_as_an_int():
     assert seconds(APRIL) == 30 * DAY
     assert isinstance(seconds(APRIL), int)
+
+
+def test_a_subscription_starting_inside_the_period_is_preceded_by_nothing_in_force():
+    started = at(16)
+    assert not_in_force_before(APRIL, [started]) == [
+        StateChange(APRIL.start, 0, Decimal(0), False),
+        started,
+    ]
+    assert not_in_force_before(APRIL, [at(1)]) == [at(1)]
+    assert not_in_force_before(APRIL, []) == []

@@ -72,6 +72,7 @@ def test_quantities_accepted_at_the_limits_stay_exact(value, text):
     ("value", "message"),
     [
         ("5\n", "quantity is not a decimal number (digits, an optional fraction)"),
+        ("5X", "quantity is not a decimal number (digits, an optional fraction)"),
         (Decimal("Infinity"), "quantity must be finite"),
         (Decimal("NaN"), "quantity must be finite"),
         (Decimal("-0.1"), "quantity must be >= 0"),

@@ -178,6 +178,7 @@ def test_a_missing_quantity_stays_null():
         (0, 2, "0.00"),
         ("7", 2, "7.00"),
         (Decimal("1E+2"), 2, "100.00"),
+        (0, 7, "0.0000000"),  # never "0E-7"
     ],
 )
 def test_amounts_have_exactly_the_currencys_places(value, decimals, text):

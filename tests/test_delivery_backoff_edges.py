@@ -167,3 +167,7 @@ def test_a_jittered_delay_may_go_below_one_second_but_not_below_zero():
 
 def test_a_quota_of_one_request_is_a_quota():
     assert salesforce_usage({"Sforce-Limit-Info": "api-usage=1/1"}) == 1.0
+
+
+def test_a_one_millisecond_window_is_waited_as_such():
+    assert hubspot_delay({REMAINING: "0", INTERVAL: "1"}) == 0.001

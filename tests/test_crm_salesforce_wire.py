@@ -150,3 +150,20 @@ def test_token_errors_say_what_the_token_endpoint_answered():
     malformed = Exchange(None, response=exchange(200, None).response, payload=http._MALFORMED)
     assert CLIENT._token_error(malformed) is None
     assert CLIENT._token_error(Exchange(None, exception=OSError("down"))) is None
+
+
+def test_the_client_uses_the_session_given():
+    sent = []
+
+    class RecordingSession:
+        def request(self, method, url, **kwargs):
+            sent.append((method, url))
+            raise ConnectionRefusedError("refused")
+
+        def close(self):
+            pass
+
+    client = SalesforceClient("https://o", auth(), session=RecordingSession())
+    result = client.test_connection()
+    assert (result.ok, result.retryable) == (False, True)
+    assert sent == [("POST", "https://t.example.com")]

@@ -270,3 +270,11 @@ def test_a_fractional_burst_lends_no_negative_wait():
     limiter = RateLimiter(2, burst=1.5, clock=lambda: clock["now"], sleep=lambda s: None)
     assert limiter.acquire() == 0.0
     assert limiter.acquire() == 0.25
+
+
+def test_a_success_keeps_the_rate_limit_headers_for_the_next_delay(crm):
+    crm.inject("/webhook", "status", status=200, headers={"X-HubSpot-RateLimit-Remaining": "0"})
+    client = HttpClient(crm.url)
+    exchange = client.request("POST", client.url("/webhook/x"), json_body={})
+    result = client.success(exchange, [exchange.attempt])
+    assert result.headers == {"X-HubSpot-RateLimit-Remaining": "0"}

@@ -278,3 +278,13 @@ def test_a_success_keeps_the_rate_limit_headers_for_the_next_delay(crm):
     exchange = client.request("POST", client.url("/webhook/x"), json_body={})
     result = client.success(exchange, [exchange.attempt])
     assert result.headers == {"X-HubSpot-RateLimit-Remaining": "0"}
+
+
+@pytest.mark.parametrize(("status", "error"), [(300, None), (399, None), (400, "HTTP 400")])
+def test_a_3xx_is_a_permanent_failure_and_errors_are_logged_from_400(crm, status, error):
+    crm.inject("/webhook", "status", status=status)
+    client = HttpClient(crm.url)
+    exchange = client.request("POST", client.url("/webhook/x"), json_body={})
+    assert exchange.attempt.error == error
+    result = client.failure(exchange, [exchange.attempt])
+    assert (result.retryable, result.error) == (False, f"HTTP {status}: injected {status}")

@@ -1,7 +1,10 @@
 """Repo-level tests import the addons' cores without Odoo (``tools/addon_packages.py``)."""
 
 import sys
+import time
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT / "tools") not in sys.path:
@@ -27,3 +30,13 @@ else:
     # No example database on disk: the checkout may be read-only (docker tests service).
     settings.register_profile("repo", database=None, deadline=None)
     settings.load_profile("repo")
+
+
+@pytest.fixture
+def server_in_new_york(monkeypatch):
+    """A server whose local zone is not UTC: instants on the wire must not notice."""
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()

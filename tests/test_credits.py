@@ -150,3 +150,29 @@ def test_read_api_credits_answer():
         "currency": "EUR",
         "expires": [{"date": "2026-04-30", "amount": "20.00"}],
     }
+
+
+def test_a_grant_with_less_than_one_unit_left_still_pays():
+    grants = [Grant(1, D("0.40"), None)]
+    assert credits.balance(grants, TODAY) == D("0.40")
+    assert allocate(D(5), grants, TODAY) == [(1, D("0.40"))]
+
+
+def test_a_negative_allocation_is_refused_naming_the_amount():
+    with pytest.raises(credits.CreditError, match=r"^cannot allocate a negative amount: -1$"):
+        allocate(D(-1), [], TODAY)
+    with pytest.raises(credits.CreditError, match=r"^a commitment cannot be negative: -5$"):
+        credits.commitment_shortfall(-5, 0)
+
+
+def test_the_five_soonest_expiries_are_listed_by_default():
+    grants = [Grant(n, D(n), date(2026, 4, n)) for n in range(1, 8)]
+    assert credits.upcoming_expiries(grants, TODAY) == [
+        (date(2026, 4, n), D(n)) for n in range(1, 6)
+    ]
+
+
+def test_no_threshold_means_no_low_balance_notice():
+    assert credits.low_balance_transition(None, D("0.5"), False) is None
+    assert credits.low_balance_transition(0, D("0.5"), False) is None
+    assert credits.low_balance_transition(None, D("0.5"), True) == credits.RESET

@@ -388,3 +388,17 @@ def test_hubspot_push_alert_failed_note_keeps_both_attempts_and_the_company(crm,
 )
 def test_hubspot_note_html(subject, body, expected):
     assert note_html(subject, body) == expected
+
+
+def test_hubspot_note_dated_by_the_caller_and_logged_calls_use_upper_case_methods(crm, hubspot):
+    company_id = hubspot.upsert_companies(accounts(1)).external_ids["tenant-0"]
+    note = hubspot.create_note(company_id, "n", timestamp="2025-03-01T12:00:00Z")
+    assert crm.hubspot_notes[0]["properties"]["hs_timestamp"] == "2025-03-01T12:00:00Z"
+    assert [a.method for a in note.attempts] == ["POST"]
+    assert [a.method for a in hubspot.test_connection().attempts] == ["GET"]
+
+
+def test_hubspot_note_answer_without_an_id_is_a_failure(crm, hubspot):
+    crm.inject("/crm/v3/objects/notes", "status", status=201, body={"properties": {}})
+    result = hubspot.create_note("123", "n")
+    assert (result.ok, result.status, result.remote_id) == (False, 201, None)

@@ -65,3 +65,19 @@ def test_usage_summary():
 def test_a_new_backend_type_starts_with_our_own_keys():
     assert default_mapping("pipedrive") == default_mapping("webhook")
     assert default_mapping("pipedrive") is not default_mapping("pipedrive")
+
+
+def test_a_blank_or_metric_key_listed_first_does_not_stop_the_others():
+    mapping = {"usage": "u_{metric}", "mrr": "", "plan": "p", "name": "n"}
+    assert apply_mapping(STATUS, mapping) == {
+        "p": "growth",
+        "n": "Acme",
+        "u_api_calls": Decimal(850),
+        "u_seats": Decimal(3),
+    }
+
+
+def test_a_metric_without_usage_is_sent_as_zero():
+    status = {"usage": {"new_metric": {"included": Decimal(10)}}}
+    properties = apply_mapping(status, {"usage": "u_{metric}", "usage_percent": "p_{metric}"})
+    assert properties == {"u_new_metric": Decimal(0), "p_new_metric": None}

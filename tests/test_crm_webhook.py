@@ -141,3 +141,38 @@ def test_webhook_push_alert_sends_the_alert_data_with_the_account(crm, webhook):
     verified(event, crm.WEBHOOK_SECRET)
     with pytest.raises(signing.SignatureError):
         verified(event, "whsec_another_secret_0000")
+
+
+def test_the_ping_is_an_event_without_tenant_time_or_data(crm, webhook):
+    result = webhook.test_connection()
+    assert crm.webhook_events[0]["payload"] == {
+        "event": "ping",
+        "tenant": None,
+        "occurred_at": None,
+        "data": {},
+    }
+    assert [attempt.method for attempt in result.attempts] == ["POST"]
+
+
+def test_webhook_client_uses_the_session_given_and_needs_a_secret(crm):
+    sent = []
+
+    class RecordingSession:
+        def request(self, method, url, **kwargs):
+            sent.append((method, url))
+            raise ConnectionRefusedError("refused")
+
+        def close(self):
+            pass
+
+    client = WebhookClient(crm.webhook_url, "whsec", session=RecordingSession())
+    assert not client.test_connection().ok
+    assert sent == [("POST", crm.webhook_url)]
+    with pytest.raises(ValueError, match=r"^webhook secret is required$"):
+        WebhookClient(crm.webhook_url, "")
+
+
+def test_a_3xx_answer_to_a_webhook_is_not_a_delivery(crm, webhook):
+    crm.inject("/webhook", "status", status=300)
+    result = webhook.send("account.updated", "acme", "2025-03-01T12:00:00Z", {})
+    assert (result.ok, result.status) == (False, 300)

@@ -78,3 +78,39 @@ def test_steps_are_validated_and_overdue_days_counted():
     assert dunning.days_overdue(DUE, date(2026, 3, 15)) == 14
     assert dunning.days_overdue(DUE, date(2026, 2, 1)) == 0
     assert dunning.days_overdue(None, date(2026, 2, 1)) == 0
+
+
+def test_of_two_due_steps_of_one_action_the_one_due_later_runs_even_if_listed_first():
+    policy = [
+        dunning.Step("late", 10, "failed_charge", 7, "retry"),
+        dunning.Step("early", 20, "due", 1, "retry"),
+    ]
+    today = date(2026, 3, 10)
+    decision = dunning.due_steps(
+        policy, today=today, due_date=date(2026, 3, 7), failed_on=date(2026, 3, 3)
+    )
+    assert [s.key for s in decision.run] == ["late"]  # due Mar 10, the other Mar 8
+    assert [s.key for s in decision.skip] == ["early"]
+
+
+def test_steps_of_one_action_due_the_same_day_at_the_same_sequence_keep_the_last_listed():
+    policy = [
+        dunning.Step("charge+1", 10, "failed_charge", 1, "retry"),
+        dunning.Step("due+3", 10, "due", 3, "retry"),
+    ]
+    decision = dunning.due_steps(
+        policy, today=date(2026, 3, 4), due_date=DUE, failed_on=date(2026, 3, 3)
+    )
+    assert [s.key for s in decision.run] == ["due+3"]
+    assert [s.key for s in decision.skip] == ["charge+1"]
+
+
+def test_a_refused_step_or_day_says_why():
+    with pytest.raises(ValueError, match=r"^today must be a date$"):
+        dunning.due_steps(POLICY, today=None, due_date=DUE)
+    with pytest.raises(ValueError, match=r"^days cannot be negative$"):
+        dunning.Step(1, 10, "due", -1, "retry")
+    with pytest.raises(ValueError, match=r"^trigger must be one of \('due', 'failed_charge'\)"):
+        dunning.Step(1, 10, "whenever", 1, "retry")
+    with pytest.raises(ValueError, match=r"^action must be one of \('retry', 'reminder', 'susp"):
+        dunning.Step(1, 10, "due", 1, "shout")

@@ -70,3 +70,28 @@ def test_english_day():
 )
 def test_age_label(seconds, label):
     assert age_label(seconds) == label
+
+
+@pytest.mark.parametrize(
+    "bounds",
+    [
+        (datetime(2026, 11, 1), date(2026, 12, 1)),
+        (date(2026, 11, 1), datetime(2026, 12, 1)),
+    ],
+)
+def test_both_bounds_must_be_datetimes(bounds):
+    with pytest.raises(TypeError, match=r"^period bounds are datetimes$"):
+        period_label(*bounds)
+
+
+def test_a_reversed_period_names_its_bounds():
+    with pytest.raises(ValueError) as err:
+        period_label(datetime(2026, 12, 1), datetime(2026, 11, 1))
+    assert str(err.value) == (
+        "period end 2026-11-01 00:00:00 is not after its start 2026-12-01 00:00:00"
+    )
+
+
+def test_an_empty_bound_gives_an_empty_label():
+    assert period_label(None, datetime(2026, 12, 1)) == ""
+    assert period_label(datetime(2026, 12, 1), False) == ""

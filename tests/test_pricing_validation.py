@@ -101,3 +101,19 @@ def test_descriptions_keep_sub_cent_prices_and_thousands_separators():
     assert line.describe() == "1,234,567.5 × 0.00125 = 1,543.21"
     assert line.describe(decimals=3) == "1,234,567.5 × 0.00125 = 1,543.209"
     assert TierLine(D(0), None, D(2), D(4), D(8)).describe(decimals=0) == "2 × 4 = 8"
+
+
+def test_a_package_breakdown_starts_at_zero_and_is_unbounded():
+    (line,) = rate(Charge("package", package_size=D(10), package_price=D(5)), D(25)).breakdown
+    assert (line.from_qty, line.to_qty, line.quantity, line.amount) == (0, None, D(25), D(15))
+    assert line.describe() == "25 in packages of 10: 3 × 5.00 = 15.00"
+
+
+def test_a_volume_breakdown_names_the_tier_reached_and_its_flat_fee():
+    tiers = (Tier(D(100), D(2), D(10)), Tier(None, D(1), D(5)))
+    (first,) = rate(Charge("volume", tiers=tiers), D(50)).breakdown
+    assert (first.from_qty, first.to_qty, first.flat_fee) == (0, D(100), D(10))
+    assert first.describe() == "0 – 100: 50 × 2.00 + 10.00 = 110.00"
+    (second,) = rate(Charge("volume", tiers=tiers), D(150)).breakdown
+    assert (second.from_qty, second.to_qty, second.flat_fee) == (D(100), None, D(5))
+    assert second.describe() == "100 – ∞: 150 × 1.00 + 5.00 = 155.00"

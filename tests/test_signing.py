@@ -77,3 +77,19 @@ def test_timestamps_must_be_ascii_digits(timestamp):
 def test_uppercase_hex_signature_is_accepted():
     good = signing.compute("s", 1000, BODY).upper()
     assert signing.verify(f"t=1000,v1={good}", BODY, ["s"], now=1000, tolerance=300)
+
+
+def test_parts_without_a_value_are_skipped_not_the_end_of_the_header():
+    header = "junk," + signing.sign_header("s3cret", 1000, b"{}")
+    assert signing.verify(header, b"{}", ["s3cret"], now=1000, tolerance=300).timestamp == 1000
+
+
+def test_a_timestamp_with_an_equals_sign_is_not_an_integer():
+    with pytest.raises(signing.SignatureError) as err:
+        signing.parse_header("t=1=2,v1=" + "a" * 64)
+    assert err.value.message == "Signature timestamp is not an integer."
+
+
+def test_the_first_secret_or_signature_matching_is_enough():
+    header = signing.sign_header("new", 1000, b"{}") + ",v1=" + "0" * 64
+    assert signing.verify(header, b"{}", ["new", "old"], now=1000, tolerance=0)

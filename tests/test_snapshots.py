@@ -57,3 +57,15 @@ def test_the_candidates_are_xmax_and_the_transactions_running_then_with_its_own(
     assert snapshots.unseen_candidates("101:103:;;7") == (103, [])
     # A long transaction holds xmin back: the transactions in between are not candidates.
     assert snapshots.unseen_candidates("5:90:5,60;;1") == (90, [5, 60])
+
+
+def test_several_transactions_in_progress_are_each_unseen():
+    assert snapshots.parse("100:110:101,105,107") == (100, 110, [101, 105, 107])
+    snapshot = snapshots.billing_snapshot("100:110:101,105,107", None, 3)
+    assert [snapshots.seen(xid, 1, snapshot) for xid in (101, 104, 105, 107, 109)] == [
+        False,
+        True,
+        False,
+        False,
+        True,
+    ]

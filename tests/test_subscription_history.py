@@ -76,3 +76,19 @@ def test_cancellation_is_final_and_keeps_its_instant():
 def test_no_changes_no_state():
     assert current([]) is None
     assert replay([]) == []
+
+
+def test_a_change_without_a_plan_keeps_the_plan_and_one_with_a_plan_changes_it():
+    active = apply(None, Change(T0, 1, plan="basic", state="active"))
+    assert apply(active, Change(day(1), 2, seats=4)).plan == "basic"
+    assert apply(active, Change(day(1), 2, plan="pro")).plan == "pro"
+    cancelled = apply(active, Change(day(2), 3, state="cancelled"))
+    assert apply(cancelled, Change(day(3), 4, seats=9)).plan == "basic"
+    assert apply(cancelled, Change(day(3), 4, plan="pro")).plan == "pro"
+
+
+def test_a_history_without_a_first_plan_and_state_says_so():
+    with pytest.raises(
+        ValueError, match=r"^the first change of a history must set a plan and a state$"
+    ):
+        apply(None, Change(T0, 1, seats=3))

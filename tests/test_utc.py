@@ -29,3 +29,8 @@ def test_database_round_trip():
 def test_unix_seconds_become_naive_utc():
     assert utc.from_unix(0) == datetime(1970, 1, 1)
     assert utc.from_unix(1_767_225_600) == datetime(2026, 1, 1)
+
+
+def test_database_values_are_utc_whatever_the_servers_zone(server_in_new_york):
+    assert utc.naive(datetime(2026, 6, 1, 12, tzinfo=PARIS_SUMMER)) == datetime(2026, 6, 1, 10)
+    assert utc.from_unix(1_767_225_600) == datetime(2026, 1, 1)

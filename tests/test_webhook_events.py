@@ -62,3 +62,33 @@ def test_event_ids_are_unique_and_unknown_types_refused():
 
 def test_naive_instants_are_utc():
     assert webhook_events.rfc3339(datetime(2026, 1, 2, 3, 4, 5)) == "2026-01-02T03:04:05Z"
+
+
+def test_instants_are_utc_whatever_the_servers_zone(server_in_new_york):
+    assert webhook_events.rfc3339(datetime(2026, 1, 2, 3, 4, 5)) == "2026-01-02T03:04:05Z"
+    aware = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone(timedelta(hours=1)))
+    assert webhook_events.rfc3339(aware) == "2026-01-02T02:04:05Z"
+    before = datetime.now(timezone.utc).replace(microsecond=0)
+    created = webhook_events.envelope("invoice.paid", "acme", {})["created_at"]
+    moment = datetime.strptime(created, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    assert before <= moment <= datetime.now(timezone.utc)
+
+
+def test_refusals_name_what_is_wrong_and_what_is_known():
+    with pytest.raises(webhook_events.EventTypeError) as err:
+        webhook_events.parse_event_types("invoice.lost, invoice.paid, usage.gone")
+    assert str(err.value) == (
+        "Unknown event type(s): invoice.lost, usage.gone. Known: "
+        + ", ".join(webhook_events.EVENT_TYPES)
+        + "."
+    )
+    assert ", invoice.paid, " in str(err.value)
+    with pytest.raises(webhook_events.EventTypeError, match=r"^Unknown event type: invoice\.lost$"):
+        webhook_events.envelope("invoice.lost", "acme", {})
+    with pytest.raises(ValueError, match=r"^tenant is required$"):
+        webhook_events.envelope("invoice.paid", None, {})
+
+
+def test_an_event_keeps_the_id_it_was_given_and_sends_the_tenant_as_text():
+    event = webhook_events.envelope("invoice.paid", 42, {"a": 1}, event_id="evt_fixed")
+    assert (event["id"], event["tenant"], event["data"]) == ("evt_fixed", "42", {"a": 1})

@@ -1,38 +1,16 @@
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
-from usage_billing_connector.core import ingestion, payload
-from usage_billing_connector.core.quarantine import ClassifyContext, TenantInfo
+import ingestion_helpers
+from ingestion_helpers import NOW, raw
 
-NOW = datetime(2026, 1, 20, tzinfo=timezone.utc)
-
-
-def context(**overrides):
-    values = {
-        "tenants": {"acme": TenantInfo(1, "active"), "old": TenantInfo(2, "closed")},
-        "metrics": {"api_calls": 10},
-        "allowed_tenant_ids": None,
-        "now": NOW,
-    }
-    values.update(overrides)
-    return ClassifyContext(**values)
-
-
-def raw(event_id, **overrides):
-    value = {
-        "event_id": event_id,
-        "tenant": "acme",
-        "metric": "api_calls",
-        "quantity": 1,
-        "timestamp": "2026-01-15T10:00:00Z",
-    }
-    value.update(overrides)
-    return value
+from usage_billing_connector.core import payload
 
 
 def run(raws, inserted=None, existing=None, **ctx):
-    plan = ingestion.plan_batch(payload.parse_events(raws), context(**ctx))
-    inserted = set(plan.event_ids) if inserted is None else inserted
-    return plan, ingestion.finish_batch(plan, inserted, existing or {})
+    plan, results, counts = ingestion_helpers.run(
+        raws, inserted, existing, **{"old_state": "closed", **ctx}
+    )
+    return plan, (results, counts)
 
 
 def test_each_event_gets_one_result_in_request_order():

@@ -9,44 +9,13 @@ batch.
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from ingestion_helpers import raw, run
 
-from usage_billing_connector.core import ingestion, payload, quarantine, rate_limit
-from usage_billing_connector.core.quarantine import ClassifyContext, TenantInfo
+from usage_billing_connector.core import payload, quarantine, rate_limit
 
-NOW = datetime(2026, 1, 20, tzinfo=timezone.utc)
 DUPLICATE = "This event was already received; it is counted once."
 DUP = {"code": "duplicate", "message": DUPLICATE}
 CONFLICT = "This event_id was already received with a different payload."
-
-
-def context(**overrides):
-    values = {
-        "tenants": {"acme": TenantInfo(1, "active"), "old": TenantInfo(2, "suspended")},
-        "metrics": {"api_calls": 10},
-        "allowed_tenant_ids": None,
-        "now": NOW,
-    }
-    values.update(overrides)
-    return ClassifyContext(**values)
-
-
-def raw(event_id, **overrides):
-    value = {
-        "event_id": event_id,
-        "tenant": "acme",
-        "metric": "api_calls",
-        "quantity": 1,
-        "timestamp": "2026-01-15T10:00:00Z",
-    }
-    value.update(overrides)
-    return value
-
-
-def run(raws, inserted=None, existing=None, **ctx):
-    plan = ingestion.plan_batch(payload.parse_events(raws), context(**ctx))
-    inserted = set(plan.event_ids) if inserted is None else inserted
-    results, counts = ingestion.finish_batch(plan, inserted, existing or {})
-    return plan, results, counts
 
 
 @pytest.mark.parametrize(

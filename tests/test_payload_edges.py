@@ -9,17 +9,12 @@ from datetime import datetime, timezone
 from decimal import Decimal
 
 import pytest
+from ingestion_helpers import USAGE_EVENT
 
 from usage_billing_connector.core import lifecycle_payload, payload
 from usage_billing_connector.core.payload import Rejection, UsageEvent
 
-USAGE = {
-    "event_id": "e-1",
-    "tenant": "acme",
-    "metric": "api_calls",
-    "quantity": 5,
-    "timestamp": "2026-01-15T10:00:00Z",
-}
+USAGE = USAGE_EVENT
 LIFECYCLE = {
     "event_id": "s-1",
     "tenant": "acme",

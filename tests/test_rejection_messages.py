@@ -6,6 +6,7 @@ the contract a client debugs against.
 """
 
 import pytest
+from ingestion_helpers import USAGE_EVENT
 
 from usage_billing_connector.core import lifecycle_payload, payload, signing
 from usage_billing_connector.core.payload import BatchError, Rejection
@@ -14,13 +15,7 @@ SURROGATE = "contains a lone UTF-16 surrogate."
 NUL = "contains a NUL character (\\u0000)."
 ID_RULE = "event_id must be a string of 1 to 128 characters."
 SEATS_RULE = "seats must be an integer from 0 to 2147483647."
-USAGE = {
-    "event_id": "e-1",
-    "tenant": "acme",
-    "metric": "api_calls",
-    "quantity": 5,
-    "timestamp": "2026-01-15T10:00:00Z",
-}
+USAGE = USAGE_EVENT
 LIFECYCLE = {
     "event_id": "s-1",
     "tenant": "acme",

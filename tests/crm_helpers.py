@@ -106,3 +106,17 @@ def client_settings(base_url, credentials=None, options=None, **fields):
     return ClientSettings(
         base_url=base_url, credential=credentials.get, options=dict(options or {}), **values
     )
+
+
+class RefusingSession:
+    """A ``requests`` session stand-in that records what is sent and refuses to connect."""
+
+    def __init__(self):
+        self.sent = []
+
+    def request(self, method, url, **kwargs):
+        self.sent.append((method, url))
+        raise ConnectionRefusedError("refused")
+
+    def close(self):
+        pass

@@ -7,6 +7,7 @@ recognised, the error texts shown in the delivery log and which error codes retr
 
 import pytest
 import requests
+from crm_helpers import RefusingSession
 
 from crm_sync_connector.core.clients import OAuthConfig, SalesforceClient, salesforce
 from usage_billing_connector.core.delivery import http
@@ -153,17 +154,8 @@ def test_token_errors_say_what_the_token_endpoint_answered():
 
 
 def test_the_client_uses_the_session_given():
-    sent = []
-
-    class RecordingSession:
-        def request(self, method, url, **kwargs):
-            sent.append((method, url))
-            raise ConnectionRefusedError("refused")
-
-        def close(self):
-            pass
-
-    client = SalesforceClient("https://o", auth(), session=RecordingSession())
+    session = RefusingSession()
+    client = SalesforceClient("https://o", auth(), session=session)
     result = client.test_connection()
     assert (result.ok, result.retryable) == (False, True)
-    assert sent == [("POST", "https://t.example.com")]
+    assert session.sent == [("POST", "https://t.example.com")]

@@ -5,7 +5,13 @@ import time
 from decimal import Decimal
 
 import pytest
-from crm_helpers import OCCURRED_AT, account_update, assert_never_contains, usage_alert
+from crm_helpers import (
+    OCCURRED_AT,
+    RefusingSession,
+    account_update,
+    assert_never_contains,
+    usage_alert,
+)
 
 from crm_sync_connector.core.clients import WebhookClient
 from usage_billing_connector.core import signing
@@ -155,19 +161,10 @@ def test_the_ping_is_an_event_without_tenant_time_or_data(crm, webhook):
 
 
 def test_webhook_client_uses_the_session_given_and_needs_a_secret(crm):
-    sent = []
-
-    class RecordingSession:
-        def request(self, method, url, **kwargs):
-            sent.append((method, url))
-            raise ConnectionRefusedError("refused")
-
-        def close(self):
-            pass
-
-    client = WebhookClient(crm.webhook_url, "whsec", session=RecordingSession())
+    session = RefusingSession()
+    client = WebhookClient(crm.webhook_url, "whsec", session=session)
     assert not client.test_connection().ok
-    assert sent == [("POST", crm.webhook_url)]
+    assert session.sent == [("POST", crm.webhook_url)]
     with pytest.raises(ValueError, match=r"^webhook secret is required$"):
         WebhookClient(crm.webhook_url, "")
 

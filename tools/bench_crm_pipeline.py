@@ -290,7 +290,6 @@ def yardstick(crm, name, inputs, batch):
     return {**row, "rate": rate}, problems
 
 
-#: (row key, heading, width, format) of the table; "-" where a phase has no such figure.
 def build_parser():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", default="bench_crm_pipeline")

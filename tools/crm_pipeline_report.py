@@ -43,6 +43,7 @@ def per_second(count, seconds):
     return count / seconds if seconds > 0 else float("inf")
 
 
+#: (row key, heading, width, format) of the table; "-" where a phase has no such figure.
 COLUMNS = (
     ("tenants", "tenants", 8, ",d"),
     ("requests", "requests", 8, ",d"),

@@ -66,6 +66,12 @@ def test_eligible_amount_usage_only_unless_fees_are_included():
     assert credits.eligible_amount([("late_usage", "-8")], include_fees=False) == 0
 
 
+def test_nothing_to_pay_or_spend_is_still_money():
+    # Callers quantize these with the currency: an int 0 would break them.
+    assert isinstance(credits.eligible_amount([], include_fees=True), Decimal)
+    assert isinstance(credits.balance([], TODAY), Decimal)
+
+
 def test_balance_and_upcoming_expiries():
     grants = [
         Grant(1, D("10"), date(2026, 5, 1)),

@@ -117,3 +117,9 @@ def test_a_volume_breakdown_names_the_tier_reached_and_its_flat_fee():
     (second,) = rate(Charge("volume", tiers=tiers), D(150)).breakdown
     assert (second.from_qty, second.to_qty, second.flat_fee) == (D(100), None, D(5))
     assert second.describe() == "100 – ∞: 150 × 1.00 + 5.00 = 155.00"
+
+
+def test_volume_tier_names_the_quantity_no_tier_covers():
+    # Validation refuses such tiers; called on its own, the lookup still says why.
+    with pytest.raises(PricingError, match="no tier covers 11"):
+        pricing.volume_tier((Tier(10, 1),), D(11))

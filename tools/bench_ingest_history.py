@@ -19,7 +19,9 @@ Rows are generated in PostgreSQL (``generate_series``), ``--chunk`` events per
 transaction, then ``VACUUM ANALYZE``.  Re-running adds more: ``--events`` is
 what to *add*; the ids continue from the history already there.
 ``--drop`` removes every history event, its key and the history's months'
-rollups (the partitions stay, empty).
+rollups (the partitions stay, empty).  ``--restore-mode`` loads as
+``pg_restore`` does, without the events' foreign-key checks (same rows, same
+indexes; needs a superuser), for the tens of millions of the 50M run.
 
     python3 tools/bench_ingest_history.py --db bench_ingest --events 10000000
     python3 tools/bench_ingest_history.py --db bench_ingest --drop
@@ -195,6 +197,12 @@ def stored(cr):
 
 def fill(conn, args):
     cr = conn.cursor()
+    if args.restore_mode:
+        # As pg_restore loads data: the six foreign-key triggers of each event row
+        # are skipped for this session only.  Every reference is read from the live
+        # rows above (key, company, tenants, metrics, user 1), so nothing is left
+        # dangling; the indexes, which ingestion maintains, are all kept.
+        cr.execute("SET session_replication_role = replica")
     params = context(cr, args.key)
     done = stored(cr) if args.start is None else args.start
     this_month = date.today().replace(day=1)
@@ -311,6 +319,12 @@ def main(argv=None):
         "--no-rollups",
         action="store_true",
         help="skip the history's rollups (faster; ingestion never reads them, the read API does)",
+    )
+    parser.add_argument(
+        "--restore-mode",
+        action="store_true",
+        help="skip the events' foreign-key checks as a restore does (superuser; same rows"
+        " and indexes; 1M events took 49 s instead of 79 s here)",
     )
     args = parser.parse_args(argv)
     conn = psycopg2.connect(pg_dsn(args.db))

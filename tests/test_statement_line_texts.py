@@ -155,6 +155,13 @@ def test_a_commitment_line_charges_the_shortfall_of_this_periods_usage_only():
     assert (line.breakdown, line.period, line.plan) == ("", APRIL, "large")
 
 
+def test_a_period_ending_just_after_midnight_names_that_day_as_its_last():
+    # Half-open periods: the last day billed is the day of the period's last second.
+    period = periods.Period(APRIL.start, datetime(2026, 5, 1, 0, 0, 1, tzinfo=timezone.utc))
+    line = statement_lines.commitment_line(D(100), [], period)
+    assert "for 2026-04-01 – 2026-05-01 " in line.description
+
+
 def test_usage_that_meets_the_commitment_makes_no_true_up():
     usage = statement_lines.usage_line("m", "Calls", PER_UNIT, D(51000), 2, APRIL)  # 100.00
     assert statement_lines.commitment_line(D(100), [usage], APRIL) is None

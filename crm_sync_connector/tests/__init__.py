@@ -14,3 +14,4 @@ from . import test_collection_alerts
 from . import test_overview
 from . import test_tours
 from . import test_credit_alert
+from . import test_screen_access

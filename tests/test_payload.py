@@ -299,6 +299,13 @@ def test_payload_hash_of_a_known_event_is_unchanged():
     assert parsed.payload_hash == hashlib.sha256(reference_canonical(parsed).encode()).hexdigest()
 
 
+def test_a_round_quantity_is_hashed_in_plain_digits():
+    # 1000 normalises to 1E+3: the hashed text must stay the plain "1000" stored
+    # hashes were taken of, or resending such an event would be a conflict.
+    parsed = payload.parse_event(event(quantity="1000.00"))
+    assert ',"1000","2026-01-15T10:00:00+00:00",' in payload.canonical_payload(parsed)
+
+
 def test_empty_or_missing_properties_are_an_empty_object():
     assert payload.parse_event(event(properties={})).properties == {}
     assert payload.parse_event(event()).properties == {}

@@ -44,3 +44,24 @@ def test_redact_ignores_empty_and_tiny_secrets_and_none():
 
 def test_redact_overlapping_secrets_hides_the_longest_fully():
     assert redact("token-abcdef", ["token", "token-abcdef"]) == REDACTED
+
+
+def test_redact_a_secret_inside_a_longer_one_that_sorts_before_it():
+    # Alphabetically "zzzz1234" comes after "aaaa-zzzz1234": only longest-first
+    # replaces the longer secret whole instead of leaving its "aaaa-" visible.
+    assert redact("key aaaa-zzzz1234", ["zzzz1234", "aaaa-zzzz1234"]) == f"key {REDACTED}"
+
+
+def test_redact_a_secret_of_exactly_the_minimum_length():
+    assert redact("pin abcd", ["abcd"]) == f"pin {REDACTED}"
+
+
+def test_a_tiny_secret_does_not_stop_the_others_being_redacted():
+    assert redact("ab s3cr3t-value", ["ab", "s3cr3t-value"]) == f"ab {REDACTED}"
+
+
+def test_redact_a_secret_percent_encoded_with_its_slash():
+    # A space and a slash: only quote(safe="") gives "%20" with "%2F" (quote_plus
+    # writes "+", quote's default keeps "/").
+    secret = "pa ss/word"
+    assert redact("url=pa%20ss%2Fword", [secret]) == f"url={REDACTED}"

@@ -270,3 +270,10 @@ def test_minimum_lifts_only_smaller_amounts(quantity, amount, applied):
 
 def test_zero_minimum_is_never_applied():
     assert rate(Charge("per_unit"), D(0)).minimum_applied is False
+
+
+def test_usage_within_the_allowance_costs_a_decimal_zero():
+    # Money stays Decimal even when nothing is billable (callers quantize it).
+    rating = rate(Charge("per_unit", unit_price=D("0.01"), included_quantity=D(1000)), D(10))
+    assert (rating.billable, rating.amount) == (0, 0)
+    assert isinstance(rating.amount, Decimal)

@@ -305,6 +305,25 @@ class TestOverviewNavigation(HttpCase):
         )
         self.assertEqual(crumbs, [{"display_name": "Overview"}, {"display_name": "Statements"}])
 
+    def test_a_new_tab_of_a_figure_has_no_unnamed_level(self):
+        # What the router asks for /odoo/usage-billing-overview/<company>/<figure>: a
+        # level for the overview action's multi-record view first, which it has none
+        # of. Odoo names it None (the client showed "Unnamed"); unnamed, it is dropped.
+        company = self.company.id
+        crumbs = self.make_jsonrpc_request(
+            "/web/action/load_breadcrumbs",
+            {
+                "actions": [
+                    {"action": "usage-billing-overview"},
+                    {"action": "usage-billing-overview", "resId": company},
+                    {"action": "usage-billing-overview-to-approve", "active_id": company},
+                ]
+            },
+        )
+        self.assertEqual(crumbs[0], {})
+        self.assertEqual(crumbs[1], {"display_name": "Overview"})
+        self.assertTrue(crumbs[2]["display_name"])
+
     def test_a_figures_list_url_opens_the_same_records_under_its_title(self):
         # A reload or a new tab of /odoo/usage-billing-overview/<company>/<path>: the
         # client loads the action the path names and runs it on the overview (active_id).

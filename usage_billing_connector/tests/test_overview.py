@@ -268,6 +268,27 @@ class TestOverview(BillingCase):
         )
 
 
+#: Waits for the breadcrumb, then fails (console.error) unless it reads
+#: "Overview / <figure>" with no "Unnamed" level.
+BREADCRUMB_CHECK = """
+(async () => {
+    const read = () => [...document.querySelectorAll(
+        ".o_breadcrumb .breadcrumb-item, .o_breadcrumb .o_last_breadcrumb_item"
+    )].map((item) => item.textContent.trim()).filter(Boolean);
+    let crumbs = read();
+    for (let waited = 0; crumbs.length < 2 && waited < 20000; waited += 100) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        crumbs = read();
+    }
+    if (crumbs.length === 2 && crumbs[0] === "Overview" && !crumbs.includes("Unnamed")) {
+        console.log("test successful");
+    } else {
+        console.error("breadcrumb: " + crumbs.join(" / "));
+    }
+})();
+"""
+
+
 @tagged("post_install", "-at_install")
 class TestOverviewNavigation(HttpCase):
     """What the web client reads to show the overview in its app, named "Overview"."""
@@ -323,6 +344,11 @@ class TestOverviewNavigation(HttpCase):
         self.assertEqual(crumbs[0], {})
         self.assertEqual(crumbs[1], {"display_name": "Overview"})
         self.assertTrue(crumbs[2]["display_name"])
+
+    def test_a_new_tab_of_a_figure_reads_overview_then_the_figure(self):
+        # The same in Chromium: the breadcrumb a user sees on a figure's URL.
+        url = f"/odoo/usage-billing-overview/{self.company.id}/usage-billing-overview-to-approve"
+        self.browser_js(url, BREADCRUMB_CHECK, login="ubc_overview_reader")
 
     def test_a_figures_list_url_opens_the_same_records_under_its_title(self):
         # A reload or a new tab of /odoo/usage-billing-overview/<company>/<path>: the

@@ -6,6 +6,7 @@ that opens the same list again, so it survives a reload or a new tab.
 
 from odoo import api, models
 
+from ..core.quarantine import REASONS
 from ..utils.actions import form_action, list_action
 
 #: Figures whose list has its own URL (``usage-billing-overview-<figure>``, a
@@ -38,6 +39,17 @@ class UsageBillingOverview(models.Model):
             raise ValueError(f"no such figure: {figure}")
         overview = self.browse(self.env.context.get("active_id") or self.env.company.id)
         return getattr(overview, f"action_open_{figure}")()
+
+    @api.model
+    def _open_quarantine_reason(self, reason):
+        """The quarantined events held for ``reason`` (server actions of the reasons'
+        URLs) on the overview of the URL (``active_id``) or the current company's."""
+        if reason not in REASONS:
+            raise ValueError(f"no such quarantine reason: {reason}")
+        overview = self.browse(self.env.context.get("active_id") or self.env.company.id)
+        return self.env["usage.billing.overview.quarantine"]._reason_action(
+            overview.company_id, reason
+        )
 
     def _list_action(self, figure, xmlid, domain, name=None, context=None):
         self.ensure_one()

@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 from ..core.period_label import age_label
 from ..core.quarantine import REASONS
@@ -15,6 +15,11 @@ SELECT (array_agg(id ORDER BY received_at, id))[1] AS id,
  WHERE state = 'quarantined'
  GROUP BY company_id, quarantine_reason
 """
+
+
+def reason_path(reason):
+    """The URL path of a quarantine reason's list (its server action's ``path``)."""
+    return "usage-billing-overview-quarantine-" + reason.replace("_", "-")
 
 
 class UsageBillingOverviewQuarantine(models.Model):
@@ -43,22 +48,32 @@ class UsageBillingOverviewQuarantine(models.Model):
             seconds = (now - oldest).total_seconds() if oldest else None
             row.oldest_age = age_label(seconds)
 
-    def _domain(self):
-        self.ensure_one()
-        return [
-            ("company_id", "=", self.company_id.id),
-            ("state", "=", "quarantined"),
-            ("quarantine_reason", "=", self.reason or False),
-        ]
+    @api.model
+    def _reason_action(self, company, reason):
+        """The quarantined events of ``company`` held for ``reason``: a row's list.
 
-    def action_open_events(self):
-        reason = dict(self._fields["reason"].selection).get(self.reason) or self.env._("No reason")
+        Its URL is the reason's own path after the company's overview
+        (``/odoo/usage-billing-overview/<company>/usage-billing-overview-quarantine-
+        <reason>``, ``active_id`` the company): a reload or a new tab lists the same
+        events under the same title, even once the row is gone (backlog cleared).
+        """
+        label = dict(self._fields["reason"].selection).get(reason) or self.env._("No reason")
         return list_action(
             self.env,
             "usage_billing_connector.usage_event_action_quarantine",
-            self._domain(),
-            self.env._("Quarantine: %s", reason),
+            [
+                ("company_id", "=", company.id),
+                ("state", "=", "quarantined"),
+                ("quarantine_reason", "=", reason or False),
+            ],
+            self.env._("Quarantine: %s", label),
+            context={"active_id": company.id},
+            path=reason_path(reason) if reason in REASONS else None,
         )
+
+    def action_open_events(self):
+        self.ensure_one()
+        return self._reason_action(self.company_id, self.reason)
 
     def action_open_oldest(self):
         self.ensure_one()

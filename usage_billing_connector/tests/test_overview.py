@@ -5,6 +5,7 @@ from odoo import fields
 from odoo.exceptions import AccessError
 from odoo.tests import HttpCase, freeze_time, new_test_user, tagged
 
+from ..core.quarantine import REASONS
 from .billing_common import BillingCase
 
 NOW = datetime(2026, 2, 10, 12, 0, 0)
@@ -268,9 +269,10 @@ class TestOverview(BillingCase):
         )
 
 
-#: Waits for the breadcrumb, then fails (console.error) unless it reads
-#: "Overview / <figure>" with no "Unnamed" level.
-BREADCRUMB_CHECK = """
+def breadcrumb_check(title):
+    """JS for ``browser_js``: waits for the breadcrumb, then fails (console.error)
+    unless it reads "Overview / <title>", with no "Unnamed" level."""
+    return """
 (async () => {
     const read = () => [...document.querySelectorAll(
         ".o_breadcrumb .breadcrumb-item, .o_breadcrumb .o_last_breadcrumb_item"
@@ -280,13 +282,13 @@ BREADCRUMB_CHECK = """
         await new Promise((resolve) => setTimeout(resolve, 100));
         crumbs = read();
     }
-    if (crumbs.length === 2 && crumbs[0] === "Overview" && !crumbs.includes("Unnamed")) {
+    if (crumbs.join(" / ") === "Overview / " + TITLE) {
         console.log("test successful");
     } else {
         console.error("breadcrumb: " + crumbs.join(" / "));
     }
 })();
-"""
+""".replace("TITLE", json.dumps(title))
 
 
 @tagged("post_install", "-at_install")
@@ -348,7 +350,14 @@ class TestOverviewNavigation(HttpCase):
     def test_a_new_tab_of_a_figure_reads_overview_then_the_figure(self):
         # The same in Chromium: the breadcrumb a user sees on a figure's URL.
         url = f"/odoo/usage-billing-overview/{self.company.id}/usage-billing-overview-to-approve"
-        self.browser_js(url, BREADCRUMB_CHECK, login="ubc_overview_reader")
+        self.browser_js(url, breadcrumb_check("Statements to approve"), login="ubc_overview_reader")
+
+    def test_a_new_tab_of_a_quarantine_reason_reads_overview_then_the_reason(self):
+        path = "usage-billing-overview-quarantine-unknown-tenant"
+        url = f"/odoo/usage-billing-overview/{self.company.id}/{path}"
+        self.browser_js(
+            url, breadcrumb_check("Quarantine: Unknown tenant"), login="ubc_overview_reader"
+        )
 
     def test_a_figures_list_url_opens_the_same_records_under_its_title(self):
         # A reload or a new tab of /odoo/usage-billing-overview/<company>/<path>: the
@@ -375,6 +384,25 @@ class TestOverviewNavigation(HttpCase):
                     ran["domain"], json.loads(json.dumps(opened["domain"], default=str))
                 )
                 self.assertEqual(ran["path"], opened["path"])
+
+    def test_a_quarantine_reasons_list_url_opens_the_same_events_under_its_title(self):
+        # /odoo/usage-billing-overview/<company>/usage-billing-overview-quarantine-<reason>:
+        # one path per reason, so the URL holds even once the reason's row is gone.
+        rows = self.env["usage.billing.overview.quarantine"]
+        for reason in REASONS:
+            opened = rows._reason_action(self.company, reason)
+            with self.subTest(reason=reason):
+                self.assertEqual(opened["context"]["active_id"], self.company.id)
+                loaded = self.make_jsonrpc_request(
+                    "/web/action/load", {"action_id": opened["path"]}
+                )
+                ran = self.make_jsonrpc_request(
+                    "/web/action/run",
+                    {"action_id": loaded["id"], "context": {"active_id": self.company.id}},
+                )
+                for key in ("display_name", "res_model", "domain", "path"):
+                    self.assertEqual(ran[key], json.loads(json.dumps(opened[key])))
+                self.assertIn(["quarantine_reason", "=", reason], ran["domain"])
 
     def test_the_menus_action_is_the_overviews(self):
         # The client finds the app of an action named by XML id in the URL

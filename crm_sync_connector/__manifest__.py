@@ -20,6 +20,7 @@
         "views/res_partner_views.xml",
         "views/usage_metric_views.xml",
         "views/usage_billing_overview_views.xml",
+        "views/crm_sync_backend_figure_urls.xml",
         "views/crm_sync_menus.xml",
     ],
     "demo": ["demo/crm_sync_demo.xml"],

@@ -2,9 +2,10 @@
 
 from datetime import timedelta
 
-from odoo import fields, models
+from odoo import api, fields, models
 from odoo.addons.usage_billing_connector.core.period_label import age_label
 from odoo.addons.usage_billing_connector.utils.actions import list_action
+from odoo.exceptions import MissingError
 
 #: One pass over the backends' messages: pending and dead on the state index,
 #: deliveries of the last 24 h on the partial index of delivered messages.
@@ -19,6 +20,11 @@ SELECT backend_id,
    AND (state IN ('pending', 'dead') OR (state = 'done' AND sent_date >= %(since)s))
  GROUP BY backend_id
 """
+
+
+#: The figures whose lists have a URL of their own (``crm-sync-backend-<figure>-
+#: messages``, server actions in ``views/crm_sync_backend_figure_urls.xml``).
+MESSAGE_FIGURES = ("pending", "dead", "delivered")
 
 
 class CrmSyncBackend(models.Model):
@@ -52,23 +58,39 @@ class CrmSyncBackend(models.Model):
             backend.oldest_pending_age = age_label((now - oldest).total_seconds()) if oldest else ""
             backend.delivered_24h_count = delivered
 
-    def _messages_action(self, name, domain):
+    def _messages_action(self, figure, name, domain):
+        """The messages behind ``figure``; its URL is the figure's path after the
+        backend (``/odoo/usage-billing-overview/<company>/<backend>/crm-sync-backend-
+        <figure>-messages``): a reload or a new tab lists the same messages."""
         self.ensure_one()
         return list_action(
             self.env,
             "crm_sync_connector.crm_sync_message_action",
             [("backend_id", "=", self.id), *domain],
             f"{self.name}: {name}",
+            path=f"crm-sync-backend-{figure}-messages",
         )
 
+    @api.model
+    def _open_messages_figure(self, figure):
+        """Server actions of the figures' URLs: ``figure``'s list of the backend the
+        URL names (``active_id``)."""
+        if figure not in MESSAGE_FIGURES:
+            raise ValueError(f"no such figure: {figure}")
+        backend = self.browse(self.env.context.get("active_id") or ()).exists()
+        if not backend:
+            raise MissingError(self.env._("This CRM backend does not exist any more."))
+        return getattr(backend, f"action_open_{figure}_messages")()
+
     def action_open_pending_messages(self):
-        return self._messages_action(self.env._("Pending"), [("state", "=", "pending")])
+        return self._messages_action("pending", self.env._("Pending"), [("state", "=", "pending")])
 
     def action_open_dead_messages(self):
-        return self._messages_action(self.env._("Dead"), [("state", "=", "dead")])
+        return self._messages_action("dead", self.env._("Dead"), [("state", "=", "dead")])
 
     def action_open_delivered_messages(self):
         return self._messages_action(
+            "delivered",
             self.env._("Delivered in the last 24 h"),
             [("state", "=", "done"), ("sent_date", ">=", self._delivery_since())],
         )

@@ -2,6 +2,7 @@ from datetime import timedelta
 
 from odoo import fields
 from odoo.addons.usage_billing_connector.tests.common import UsageFixtures
+from odoo.exceptions import MissingError
 from odoo.tests import TransactionCase, tagged
 
 
@@ -73,6 +74,34 @@ class TestOverviewBackends(UsageFixtures, TransactionCase):
             (quiet.pending_count, quiet.dead_count, quiet.delivered_24h_count), (0, 0, 0)
         )
         self.assertEqual(quiet.oldest_pending_age, "")
+
+    def test_a_figures_list_url_opens_the_same_messages_under_its_title(self):
+        # /odoo/usage-billing-overview/<company>/<backend>/crm-sync-backend-<figure>-messages:
+        # a reload or a new tab runs the figure's server action on the backend
+        # (active_id), which opens the same list as the button.
+        self.message(self.tenants[0], "dead", timedelta(days=1))
+        backend = self.backend
+        for figure in ("pending", "dead", "delivered"):
+            with self.subTest(figure=figure):
+                opened = getattr(backend, f"action_open_{figure}_messages")()
+                server_action = self.env.ref(f"crm_sync_connector.crm_sync_backend_figure_{figure}")
+                self.assertEqual(opened["path"], server_action.path)
+                ran = server_action.with_context(active_id=backend.id).run()
+                for key in ("display_name", "res_model", "path"):
+                    self.assertEqual(ran[key], opened[key])
+                self.assertEqual(
+                    self.env["crm.sync.message"].search(ran["domain"]),
+                    self.env["crm.sync.message"].search(opened["domain"]),
+                )
+        gone = self.env["crm.sync.backend"].create(
+            {"name": "Gone", "backend_type": "odoo", "company_id": self.company.id}
+        )
+        gone_id = gone.id
+        gone.unlink()
+        with self.assertRaises(MissingError):
+            self.env.ref("crm_sync_connector.crm_sync_backend_figure_dead").with_context(
+                active_id=gone_id
+            ).run()
 
     def test_the_overview_form_lists_the_backends(self):
         arch = self.env["usage.billing.overview"].get_views([(False, "form")])["views"]["form"][

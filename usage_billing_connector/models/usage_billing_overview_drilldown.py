@@ -28,6 +28,11 @@ URL_FIGURES = (
 )
 
 
+def figure_path(figure):
+    """The URL path of ``figure``'s list: its server action's ``path``."""
+    return "usage-billing-overview-" + figure.replace("_", "-")
+
+
 class UsageBillingOverview(models.Model):
     _inherit = "usage.billing.overview"  # pylint: disable=consider-merging-classes-inherited
 
@@ -37,8 +42,7 @@ class UsageBillingOverview(models.Model):
         opens it, on the overview of the URL (``active_id``) or the current company's."""
         if figure not in URL_FIGURES:
             raise ValueError(f"no such figure: {figure}")
-        overview = self.browse(self.env.context.get("active_id") or self.env.company.id)
-        return getattr(overview, f"action_open_{figure}")()
+        return getattr(self._url_overview(), f"action_open_{figure}")()
 
     @api.model
     def _open_quarantine_reason(self, reason):
@@ -46,15 +50,18 @@ class UsageBillingOverview(models.Model):
         URLs) on the overview of the URL (``active_id``) or the current company's."""
         if reason not in REASONS:
             raise ValueError(f"no such quarantine reason: {reason}")
-        overview = self.browse(self.env.context.get("active_id") or self.env.company.id)
         return self.env["usage.billing.overview.quarantine"]._reason_action(
-            overview.company_id, reason
+            self._url_overview().company_id, reason
         )
+
+    @api.model
+    def _url_overview(self):
+        """The overview a figure's URL names (``active_id``), else the current company's."""
+        return self.browse(self.env.context.get("active_id") or self.env.company.id)
 
     def _list_action(self, figure, xmlid, domain, name=None, context=None):
         self.ensure_one()
-        path = "usage-billing-overview-" + figure.replace("_", "-")
-        return list_action(self.env, xmlid, domain, name, context, path=path)
+        return list_action(self.env, xmlid, domain, name, context, path=figure_path(figure))
 
     def action_open_ingestion(self):
         return self._ingest_action("ingestion", self.env._("Ingestion today"), [])

@@ -3,6 +3,7 @@ from odoo import api, fields, models
 from ..core.period_label import age_label
 from ..core.quarantine import REASONS
 from ..utils.actions import form_action, list_action
+from .usage_billing_overview_drilldown import figure_path
 
 #: The quarantine backlog by company and reason, from the partial index of
 #: quarantined events.  A row's id is its oldest event's (unique, and stable
@@ -15,11 +16,6 @@ SELECT (array_agg(id ORDER BY received_at, id))[1] AS id,
  WHERE state = 'quarantined'
  GROUP BY company_id, quarantine_reason
 """
-
-
-def reason_path(reason):
-    """The URL path of a quarantine reason's list (its server action's ``path``)."""
-    return "usage-billing-overview-quarantine-" + reason.replace("_", "-")
 
 
 class UsageBillingOverviewQuarantine(models.Model):
@@ -68,7 +64,7 @@ class UsageBillingOverviewQuarantine(models.Model):
             ],
             self.env._("Quarantine: %s", label),
             context={"active_id": company.id},
-            path=reason_path(reason) if reason in REASONS else None,
+            path=figure_path(f"quarantine_{reason}") if reason in REASONS else None,
         )
 
     def action_open_events(self):

@@ -304,6 +304,16 @@ class TestOverviewNavigation(HttpCase):
         self.authenticate(login, login)
         self.company = self.env.company
 
+    def _reopen_by_url(self, opened):
+        """What a reload of ``opened``'s URL shows: the client loads the action its
+        path names and runs it on the overview (``active_id``)."""
+        loaded = self.make_jsonrpc_request("/web/action/load", {"action_id": opened["path"]})
+        self.assertEqual(loaded["type"], "ir.actions.server")
+        return self.make_jsonrpc_request(
+            "/web/action/run",
+            {"action_id": loaded["id"], "context": {"active_id": self.company.id}},
+        )
+
     def test_overview_url_belongs_to_the_usage_billing_app(self):
         # The client finds the app (and shows its menus) from the action in the URL:
         # the overview's URL is its action's path, which the menu must carry.
@@ -370,14 +380,7 @@ class TestOverviewNavigation(HttpCase):
                 continue  # a record's form (the oldest event), or the overview itself
             with self.subTest(method=method):
                 self.assertTrue(opened.get("path"), "a figure's list without a URL of its own")
-                loaded = self.make_jsonrpc_request(
-                    "/web/action/load", {"action_id": opened["path"]}
-                )
-                self.assertEqual(loaded["type"], "ir.actions.server")
-                ran = self.make_jsonrpc_request(
-                    "/web/action/run",
-                    {"action_id": loaded["id"], "context": {"active_id": self.company.id}},
-                )
+                ran = self._reopen_by_url(opened)
                 self.assertEqual(ran["display_name"], opened["display_name"])
                 self.assertEqual(ran["res_model"], opened["res_model"])
                 self.assertEqual(
@@ -393,13 +396,7 @@ class TestOverviewNavigation(HttpCase):
             opened = rows._reason_action(self.company, reason)
             with self.subTest(reason=reason):
                 self.assertEqual(opened["context"]["active_id"], self.company.id)
-                loaded = self.make_jsonrpc_request(
-                    "/web/action/load", {"action_id": opened["path"]}
-                )
-                ran = self.make_jsonrpc_request(
-                    "/web/action/run",
-                    {"action_id": loaded["id"], "context": {"active_id": self.company.id}},
-                )
+                ran = self._reopen_by_url(opened)
                 for key in ("display_name", "res_model", "domain", "path"):
                     self.assertEqual(ran[key], json.loads(json.dumps(opened[key])))
                 self.assertIn(["quarantine_reason", "=", reason], ran["domain"])

@@ -1,8 +1,9 @@
 """A CRM Sync user who is not a Usage Billing user can open every CRM Sync screen.
 
-Messages and alerts name a tenant and a metric, which belong to Usage Billing:
-without read access to them the message form failed with an access error for a
-CRM Sync manager who had no Usage Billing group.
+Messages and alerts name a tenant and a metric, which belong to Usage Billing and
+are not readable without its groups: a field of theirs added to these views beyond
+the record's name would lock CRM Sync users out of their own screens.  (An access
+error opening a message was reported once; it could not be reproduced.)
 """
 
 from odoo.tests import new_test_user, tagged

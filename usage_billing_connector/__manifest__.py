@@ -2,7 +2,7 @@
 {
     "name": "Usage Billing Connector",
     "summary": "Turn signed SaaS usage events into rated statements and draft invoices",
-    "version": "19.0.1.3.0",
+    "version": "19.0.1.4.0",
     "category": "Accounting/Accounting",
     "website": "https://github.com/usage-billing/odoo-usage-billing",
     "author": "Usage Billing Team",

@@ -35,6 +35,7 @@ from . import account_move
 from . import account_move_credit
 from . import account_move_line
 from . import usage_event_compaction
+from . import usage_reconciliation_quantity
 from . import usage_reconciliation
 from . import usage_billing_demo
 from . import usage_tenant_api

@@ -3,6 +3,7 @@ from odoo.tools import SQL
 
 from ..core import utc
 from ..utils.params import get_param
+from .usage_event_aggregate import AGGREGATE_EXPRESSION
 
 #: The statement line that billed event ``e``: the line of its tenant, metric and
 #: period whose snapshot sees it and whose previous snapshot (``snapshot_from``,
@@ -17,6 +18,18 @@ BILLED_EVENT_SQL = """
     AND (l.snapshot_from IS NULL
          OR NOT usage_event_seen(e.accepted_xid, e.accepted_seq, l.snapshot_from))
 """
+#: What the events say statement line ``l`` (its metric joined as ``m``) billed:
+#: a usage line, what its snapshot saw and the period's previous one did not; a
+#: late-usage line re-rates the whole period as its snapshot saw it.  What
+#: reconciliation compares with the line, computed by this one expression.
+LINE_EVENT_QUANTITY_SQL = f"""
+SELECT {AGGREGATE_EXPRESSION} AS quantity
+  FROM usage_event_data e
+ WHERE e.tenant_id = l.tenant_id AND e.metric_id = l.metric_id AND e.state = 'accepted'
+   AND e.occurred_at >= l.period_start AND e.occurred_at < l.period_end
+   AND usage_event_seen(e.accepted_xid, e.accepted_seq, l.snapshot_to)
+   AND (l.kind = 'late_usage' OR l.snapshot_from IS NULL
+        OR NOT usage_event_seen(e.accepted_xid, e.accepted_seq, l.snapshot_from))"""
 BILLED_BY_SQL = f"""
 SELECT l.id
   FROM usage_statement_line l

@@ -5,8 +5,7 @@ from odoo.tools import SQL
 
 from ..utils import event_store
 from ..utils.params import get_int_param
-from .usage_event_aggregate import AGGREGATE_EXPRESSION
-from .usage_event_billing import BILLED_EVENT_SQL
+from .usage_event_billing import BILLED_EVENT_SQL, LINE_EVENT_QUANTITY_SQL
 
 _logger = logging.getLogger(__name__)
 
@@ -46,15 +45,7 @@ SELECT l.id, l.statement_id, l.company_id, l.tenant_id, l.metric_id, l.period_st
        %(uid)s, %(uid)s, %(now)s, %(now)s
   FROM usage_statement_line l
   JOIN usage_metric m ON m.id = l.metric_id
-  LEFT JOIN LATERAL (
-        SELECT {AGGREGATE_EXPRESSION} AS quantity
-          FROM usage_event_data e
-         WHERE e.tenant_id = l.tenant_id AND e.metric_id = l.metric_id AND e.state = 'accepted'
-           AND e.occurred_at >= l.period_start AND e.occurred_at < l.period_end
-           AND usage_event_seen(e.accepted_xid, e.accepted_seq, l.snapshot_to)
-           AND (l.kind = 'late_usage' OR l.snapshot_from IS NULL
-                OR NOT usage_event_seen(e.accepted_xid, e.accepted_seq, l.snapshot_from))
-  ) read ON TRUE
+  LEFT JOIN LATERAL ({LINE_EVENT_QUANTITY_SQL}) read ON TRUE
   LEFT JOIN LATERAL (
         SELECT count(*) AS count, min(e.occurred_at) AS first, max(e.occurred_at) AS last,
                encode(sha256(convert_to(string_agg(

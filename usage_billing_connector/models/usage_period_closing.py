@@ -7,7 +7,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
-from ..core import snapshots, utc
+from ..core import utc
 from ..utils import event_store
 from ..utils.params import get_int_param
 
@@ -330,11 +330,7 @@ class UsagePeriodClosing(models.AbstractModel):
     def _snapshot(self):
         """What this transaction reads, its own writes included: what its statements bill."""
         self.env.flush_all()
-        self.env.cr.execute(
-            "SELECT pg_current_snapshot()::text, pg_current_xact_id_if_assigned()::text,"
-            " nextval('usage_event_accepted_seq')"
-        )
-        return snapshots.billing_snapshot(*self.env.cr.fetchone())
+        return event_store.current_snapshot(self.env.cr)
 
     @api.model
     def _now(self):

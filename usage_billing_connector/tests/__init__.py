@@ -18,6 +18,7 @@ from . import test_ingest_fuzz
 from . import test_subscription_history
 from . import test_event_store
 from . import test_event_compaction
+from . import test_reconciliation_kept
 from . import test_api_openapi_fuzz
 from . import test_read_api
 from . import test_usage_rollup

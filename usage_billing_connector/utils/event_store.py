@@ -25,7 +25,8 @@ from datetime import date
 
 from odoo.tools import SQL
 
-from . import usage_rollup
+from ..core import snapshots
+from . import event_changes, usage_rollup
 
 DATA_TABLE = "usage_event_data"
 KEY_TABLE = "usage_event_key"
@@ -134,6 +135,15 @@ def mark_late_usage(cr, tenant_ids, moments):
         )
 
 
+def current_snapshot(cr):
+    """What this transaction reads, its own writes so far included (``core/snapshots.py``)."""
+    cr.execute(
+        "SELECT pg_current_snapshot()::text, pg_current_xact_id_if_assigned()::text,"
+        " nextval('usage_event_accepted_seq')"
+    )
+    return snapshots.billing_snapshot(*cr.fetchone())
+
+
 def month_start(day):
     return date(day.year, day.month, 1)
 
@@ -156,7 +166,11 @@ def ensure_schema(cr, today, months_ahead=3):
     """Create the store (idempotent) and the partitions from this month on."""
     cr.execute(CREATE_SQL)
     cr.execute(usage_rollup.DDL)
+    event_changes.ensure_schema(cr)
     ensure_partitions(cr, month_start(today), add_months(month_start(today), months_ahead))
+    # The table and every partition, new ones included (an upgrade watches the old ones).
+    for table in [DATA_TABLE] + [name for name, _bounds in partitions(cr)]:
+        event_changes.watch(cr, table)
 
 
 def ensure_partitions(cr, first, last):
@@ -191,6 +205,7 @@ def ensure_partitions(cr, first, last):
                     **bounds,
                 )
             )
+            event_changes.watch(cr, name)
             created.append(name)
         month = add_months(month, 1)
     return created

@@ -1,0 +1,155 @@
+from decimal import Decimal
+
+from odoo.tests import tagged
+from odoo.tools import SQL
+
+from .test_billing_late_usage import JanuaryBilledCase
+
+FIGURES = ["events_received", "billed_quantity", "event_quantity", "quantity_variance"]
+
+
+@tagged("post_install", "-at_install")
+class TestReconciliationKeptQuantity(JanuaryBilledCase):
+    """Reconciliation reads each line's kept quantity, and never one its events no longer say."""
+
+    def setUp(self):
+        super().setUp()
+        self.keeper = self.env["usage.reconciliation.quantity"]
+        self.calls_line = self.line(self.january, self.calls)
+        self.late_calls = self.usage(self.calls, 40, when="2026-01-20 00:00:00")
+        (self.february,) = self.close(self.subscription, "2026-03-01 00:00:01")
+        self.statements = self.january | self.february
+
+    def rows(self):
+        self.env.flush_all()
+        self.env.invalidate_all()
+        return self.env["usage.reconciliation"].search(
+            [("statement_id", "in", self.statements.ids)], order="id"
+        )
+
+    def kept(self, line):
+        self.env.cr.execute(
+            "SELECT quantity FROM usage_reconciliation_quantity WHERE statement_line_id = %s",
+            [line.id],
+        )
+        return [quantity for (quantity,) in self.env.cr.fetchall()]
+
+    def keep_all(self):
+        while self.keeper._keep_event_quantities():
+            pass
+
+    def calls_row(self):
+        return self.rows().filtered(lambda row: row.id == self.calls_line.id)
+
+    def late_calls_row(self):
+        return self.rows().filtered(
+            lambda row: row.kind == "late_usage" and row.metric_id == self.calls
+        )
+
+    def sql(self, query, *params):
+        self.env.flush_all()
+        self.env.cr.execute(query, params)
+
+    def test_keeping_changes_no_figure_and_the_view_reads_what_is_kept(self):
+        before = self.rows().read(FIGURES)
+        kinds = set(self.rows().mapped("kind"))
+        self.assertEqual(kinds, {"usage", "late_usage"}, "January's lines and February's true-up")
+        self.keep_all()
+        self.assertEqual(self.rows().read(FIGURES), before)
+        self.assertEqual(self.kept(self.calls_line), [Decimal(80)])
+        late = self.line(self.february, self.calls, kind="late_usage")
+        self.assertEqual(self.kept(late), [Decimal(120)], "the whole period as re-rated")
+        self.assertEqual(self.keeper._keep_event_quantities(), 0, "each line is kept once")
+        # What the line's figures read is the kept row, not the events.
+        self.sql(
+            "UPDATE usage_reconciliation_quantity SET quantity = 81 WHERE statement_line_id = %s",
+            self.calls_line.id,
+        )
+        self.assertEqual(self.calls_row().event_quantity, 81.0)
+
+    def test_an_event_changed_after_keeping_shows_as_variance(self):
+        self.keep_all()
+        (event,) = self.env["usage.event"].search([("statement_line_id", "=", self.calls_line.id)])
+        self.sql("UPDATE usage_event_data SET quantity = 85 WHERE id = %s", event.id)
+        self.assertEqual(
+            self.calls_row().read(["event_quantity", "quantity_variance"])[0],
+            {"id": self.calls_line.id, "event_quantity": 85.0, "quantity_variance": -5.0},
+        )
+        self.keep_all()
+        self.assertEqual(self.kept(self.calls_line), [Decimal(85)], "kept again, as it is now")
+        self.assertEqual(self.calls_row().quantity_variance, -5.0)
+
+    def test_a_deleted_event_shows_as_variance_even_deleted_from_its_partition(self):
+        self.keep_all()
+        (event,) = self.env["usage.event"].search([("statement_line_id", "=", self.calls_line.id)])
+        self.sql("SELECT tableoid::regclass::text FROM usage_event_data WHERE id = %s", event.id)
+        (partition,) = self.env.cr.fetchone()
+        self.assertNotEqual(partition, "usage_event_data")
+        # A statement on a partition fires only the partition's triggers.
+        self.env.cr.execute(
+            SQL("DELETE FROM %s WHERE id = %s", SQL.identifier(partition), event.id)
+        )
+        self.assertEqual(self.calls_row().quantity_variance, 80.0)
+
+    def test_an_event_moved_out_of_the_period_shows_as_variance(self):
+        self.keep_all()
+        self.sql(
+            "UPDATE usage_event_data SET occurred_at = '2026-02-10' WHERE id = %s",
+            self.late_calls.id,
+        )
+        late = self.late_calls_row()
+        self.assertEqual((late.event_quantity, late.quantity_variance), (80.0, 40.0))
+
+    def test_a_change_outside_a_lines_window_keeps_its_quantity(self):
+        february = self.usage(self.calls, 5, when="2026-02-10 00:00:00")
+        self.keep_all()
+        self.sql(
+            "UPDATE usage_reconciliation_quantity SET quantity = 81 WHERE statement_line_id = %s",
+            self.calls_line.id,
+        )
+        self.sql("UPDATE usage_event_data SET quantity = 6 WHERE id = %s", february.id)
+        self.assertEqual(self.calls_row().event_quantity, 81.0, "still read from the kept row")
+
+    def test_a_metrics_new_aggregation_recomputes_its_lines(self):
+        self.keep_all()
+        self.sql("UPDATE usage_metric SET aggregation = 'max' WHERE id = %s", self.calls.id)
+        self.assertEqual(self.late_calls_row().event_quantity, 80.0, "the max of 80 and 40")
+
+    def test_a_line_no_longer_as_kept_is_recomputed(self):
+        self.keep_all()
+        self.sql(
+            "UPDATE usage_statement_line SET period_end = '2026-01-15 12:00:00' WHERE id = %s",
+            self.calls_line.id,
+        )
+        self.assertEqual(self.calls_row().event_quantity, 0.0, "its one event is at the end")
+
+    def test_changes_are_forgotten_once_no_computation_can_miss_them(self):
+        self.sql("DELETE FROM usage_event_change")
+        # This transaction's own change, seen by what it keeps next; but a
+        # transaction running now may have a snapshot that does not see it.
+        self.sql(
+            "UPDATE usage_event_data SET quantity = quantity WHERE id = %s", self.late_calls.id
+        )
+        self.keep_all()
+        # xid 3 completed before every snapshot there is: only a kept row that
+        # did not see it (doctored so below) holds it.
+        self.sql(
+            """
+            INSERT INTO usage_event_change (tenant_id, metric_id, first_at, last_at, xid, seq)
+            SELECT %s, unnest(%s), '2026-01-10', '2026-01-10', '3', 0
+            """,
+            self.tenant.id,
+            [self.calls.id, self.storage.id],
+        )
+        self.sql(
+            "UPDATE usage_reconciliation_quantity SET snapshot = '1:1:;;0'"
+            " WHERE statement_line_id = %s",
+            self.calls_line.id,
+        )
+        self.keeper._forget_changes()
+        self.sql("SELECT metric_id, xid = pg_current_xact_id() FROM usage_event_change ORDER BY id")
+        self.assertEqual(
+            self.env.cr.fetchall(),
+            [(self.calls.id, True), (self.calls.id, False)],
+            "this transaction's change, and the one the doctored row missed",
+        )

@@ -20,6 +20,9 @@ Then it times each figure again (``--repeat`` times each: min, median, max in
 ms; the cache is emptied before each read), beside the yardstick measured in
 the same run on the same table: a bare ``count(*)`` of last month's events.
 It checks that each drill-down figure equals the count of the list it opens.
+With the reconciliation's kept quantities (``usage.reconciliation.quantity``)
+it times the figures with none kept, as right after a billing run, then keeps
+them the way their cron does (timed) and times the figures again.
 ``--reuse-db`` times a database filled by an earlier run (``--keep-db``), so
 a change of code can be measured before and after on the same rows
 (``-u usage_billing_connector`` on it first).
@@ -125,6 +128,29 @@ def fill(env, args):
     cr.commit()
 
 
+def forget_kept(env):
+    """As right after a billing run: no line's quantity kept yet (committed)."""
+    if "usage.reconciliation.quantity" in env:
+        env.cr.execute("TRUNCATE usage_reconciliation_quantity")
+        env.cr.commit()
+
+
+def keep(env):
+    """What the keeping cron does (a batch per commit), timed."""
+    keeper = env["usage.reconciliation.quantity"]
+    t0, kept = time.perf_counter(), 0
+    while count := keeper._keep_event_quantities():
+        kept += count
+        env.cr.commit()
+    seconds = time.perf_counter() - t0
+    env.cr.execute("SELECT count(*) FROM usage_event_change")
+    changes = env.cr.fetchone()[0]
+    return (
+        f"\nkept the quantity of {kept:,} lines in {seconds:.1f} s"
+        f" ({1000 * seconds / max(kept, 1):.2f} ms a line); changes still noted: {changes:,}"
+    )
+
+
 def describe(env):
     start = bench_billing.last_month()[0].replace(tzinfo=None)
     env.cr.execute(
@@ -186,6 +212,7 @@ def main():
     registry = Registry(args.db)
     with registry.cursor() as cr:
         env = api.Environment(cr, odoo.SUPERUSER_ID, {"tz": "UTC"})
+        forget_kept(env)
         if not args.reuse_db:
             if not args.fill_only:
                 small = (describe(env), *measure(env, args.repeat))
@@ -194,7 +221,13 @@ def main():
             if not args.reuse_db:
                 print_table(f"Overview, demo database ({small[0]})", small[1], small[2])
             rows, yardstick = measure(env, args.repeat)
-            print_table(f"Overview, filled ({describe(env)})", rows, yardstick)
+            kept = "usage.reconciliation.quantity" in env
+            title = "nothing kept yet, as right after a billing run" if kept else "filled"
+            print_table(f"Overview, {title} ({describe(env)})", rows, yardstick)
+            if kept:
+                print(keep(env))
+                rows, yardstick = measure(env, args.repeat)
+                print_table("Overview, the lines' quantities kept", rows, yardstick)
         cr.rollback()
     if not (args.keep_db or args.reuse_db or args.fill_only):
         run_tests.drop_database(args.db)

@@ -1,8 +1,13 @@
+import unittest
+import uuid
+from datetime import timedelta
 from decimal import Decimal
 
-from odoo.tests import tagged
+from odoo import SUPERUSER_ID, api, fields
+from odoo.tests import TransactionCase, loaded_demo_data, tagged
 from odoo.tools import SQL
 
+from .common import committed_subscription
 from .test_billing_late_usage import JanuaryBilledCase
 
 FIGURES = ["events_received", "billed_quantity", "event_quantity", "quantity_variance"]
@@ -153,3 +158,80 @@ class TestReconciliationKeptQuantity(JanuaryBilledCase):
             [(self.calls.id, True), (self.calls.id, False)],
             "this transaction's change, and the one the doctored row missed",
         )
+
+
+@tagged("post_install", "-at_install")
+class TestKeptQuantityRace(TransactionCase):
+    """A keeper whose snapshot predates a committed change keeps a stale quantity: never read.
+
+    Real, separately committed transactions (Odoo's REPEATABLE READ): the
+    keeper takes its snapshot, another transaction changes an event of the
+    line and commits, then the keeper keeps the line as its snapshot saw it.
+    """
+
+    def test_a_change_the_keepers_snapshot_missed_still_shows(self):
+        if not loaded_demo_data(self.env):
+            raise unittest.SkipTest("uses the committed demo plan")
+        with committed_subscription(self.registry) as (_partner, tenant_id, sub_id):
+            try:
+                self._race(sub_id)
+            finally:
+                with self.registry.cursor() as cr:
+                    cr.execute("DELETE FROM usage_event_change WHERE tenant_id = %s", [tenant_id])
+                    cr.execute("DELETE FROM usage_event_key WHERE event_id = %s", [self.event_id])
+
+    def _race(self, sub_id):
+        self.event_id = f"kept-{uuid.uuid4()}"
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            subscription = env["usage.subscription"].browse(sub_id)
+            calls = env.ref("usage_billing_connector.demo_metric_api_calls")
+            tenant = subscription.tenant_id
+            event = (
+                env["usage.event"]
+                .sudo()
+                .create(
+                    {
+                        "event_id": self.event_id,
+                        "company_id": tenant.company_id.id,
+                        "tenant_id": tenant.id,
+                        "tenant_ref": tenant.external_id,
+                        "metric_id": calls.id,
+                        "metric_code": calls.code,
+                        "quantity": 100,
+                        "occurred_at": subscription.billing_anchor + timedelta(days=1),
+                        "received_at": fields.Datetime.now(),
+                        "state": "accepted",
+                    }
+                )
+            )
+            (statement,) = env["usage.period.closing"]._close_subscription(subscription)
+            (line,) = statement.line_ids.filtered(lambda line: line.metric_id == calls)
+            event_id, line_id = event.id, line.id
+
+        keeper_cr = self.registry.cursor()
+        try:
+            keeper_cr.execute("SELECT 1")  # the keeper's snapshot, before the change commits
+            with self.registry.cursor() as cr:
+                cr.execute("UPDATE usage_event_data SET quantity = 130 WHERE id = %s", [event_id])
+            keeper = api.Environment(keeper_cr, SUPERUSER_ID, {})["usage.reconciliation.quantity"]
+            keeper._keep_event_quantities(limit=100_000)
+            keeper_cr.commit()
+        finally:
+            keeper_cr.close()
+
+        with self.registry.cursor() as cr:
+            cr.execute(
+                "SELECT quantity FROM usage_reconciliation_quantity WHERE statement_line_id = %s",
+                [line_id],
+            )
+            self.assertEqual(cr.fetchone()[0], 100, "kept as the keeper's snapshot saw it")
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            row = env["usage.reconciliation"].browse(line_id)
+            self.assertEqual((row.event_quantity, row.quantity_variance), (130.0, -30.0))
+            env["usage.reconciliation.quantity"]._keep_event_quantities(limit=100_000)
+            cr.execute(
+                "SELECT quantity FROM usage_reconciliation_quantity WHERE statement_line_id = %s",
+                [line_id],
+            )
+            self.assertEqual(cr.fetchone()[0], 130, "kept again by a later snapshot")

@@ -89,15 +89,25 @@ ON CONFLICT (statement_line_id) DO UPDATE
 
 #: Changes every computation still running or to come sees (older than the
 #: snapshot of every open transaction: ``backend_xmin``, as VACUUM's horizon)
-#: and that no kept quantity misses.  A keeper whose snapshot predates such a
-#: change holds the horizon back, so the change is kept for it.  Sessions of
-#: other database roles show no ``backend_xmin`` here; they never keep.
+#: and that no kept quantity still read misses (a compacted line reads its
+#: summary, a rejected statement's line is out of the reconciliation: neither
+#: is kept again, so neither may hold a change forever).  A keeper whose
+#: snapshot predates such a change holds the horizon back, so the change is
+#: kept for it.  Sessions of other database roles show no ``backend_xmin``
+#: here; they never keep.
 FORGET_SQL = f"""
 DELETE FROM usage_event_change x
  WHERE age(x.xid::xid) > (
         SELECT COALESCE(max(age(backend_xmin)), 0) FROM pg_stat_activity
          WHERE backend_xmin IS NOT NULL)
-   AND NOT EXISTS (SELECT 1 FROM usage_reconciliation_quantity k WHERE {UNSEEN_CHANGE_SQL})
+   AND NOT EXISTS (
+        SELECT 1
+          FROM usage_reconciliation_quantity k
+          JOIN usage_statement_line l ON l.id = k.statement_line_id
+          JOIN usage_statement s ON s.id = l.statement_id AND s.state != 'rejected'
+         WHERE {UNSEEN_CHANGE_SQL}
+           AND NOT EXISTS (
+                SELECT 1 FROM usage_event_compaction c WHERE c.statement_line_id = l.id))
 """
 
 
@@ -125,6 +135,7 @@ class UsageReconciliationQuantity(models.AbstractModel):
 
     @api.model
     def _forget_changes(self):
+        self.env.flush_all()  # statements' states and compactions are read in SQL
         self.env.cr.execute(FORGET_SQL)
 
     @api.model

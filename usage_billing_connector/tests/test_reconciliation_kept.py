@@ -159,6 +159,53 @@ class TestReconciliationKeptQuantity(JanuaryBilledCase):
             "this transaction's change, and the one the doctored row missed",
         )
 
+    def _forgotten_once_out_of_the_reconciliation(self, take_out):
+        """An old change only the late line's kept row missed, then that line taken out."""
+        self.keep_all()
+        late = self.line(self.february, self.calls, kind="late_usage")
+        self.sql("DELETE FROM usage_event_change")
+        self.sql(
+            """
+            INSERT INTO usage_event_change (tenant_id, metric_id, first_at, last_at, xid, seq)
+            VALUES (%s, %s, '2026-01-10', '2026-01-10', '3', 0)
+            """,
+            self.tenant.id,
+            self.calls.id,
+        )
+        self.sql(
+            "UPDATE usage_reconciliation_quantity SET snapshot = '1:1:;;0'"
+            " WHERE statement_line_id = %s",
+            late.id,
+        )
+        self.keeper._forget_changes()
+        self.sql("SELECT count(*) FROM usage_event_change")
+        self.assertEqual(self.env.cr.fetchone()[0], 1, "held by the late line's kept row")
+        take_out(late)
+        self.keeper._forget_changes()
+        self.sql("SELECT count(*) FROM usage_event_change")
+        self.assertEqual(self.env.cr.fetchone()[0], 0, "a line no longer read holds nothing")
+
+    def test_a_rejected_statements_lines_hold_no_change(self):
+        def reject(_line):
+            self.february.reject_reason = "Rated on the wrong plan"
+            self.february.action_reject()
+
+        self._forgotten_once_out_of_the_reconciliation(reject)
+
+    def test_a_compacted_lines_hold_no_change(self):
+        def compact(line):
+            # sudo: compaction records are written by the compaction cron only.
+            self.env["usage.event.compaction"].sudo().create(
+                {
+                    "statement_line_id": line.id,
+                    "statement_id": line.statement_id.id,
+                    "company_id": self.company.id,
+                    "tenant_id": self.tenant.id,
+                }
+            )
+
+        self._forgotten_once_out_of_the_reconciliation(compact)
+
 
 @tagged("post_install", "-at_install")
 class TestKeptQuantityRace(TransactionCase):

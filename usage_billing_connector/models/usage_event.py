@@ -276,6 +276,11 @@ class UsageEvent(models.Model):
         )
 
     @api.model
+    def _cron_summarize_new_events(self):
+        """Hourly: the BRIN index covers the events written since (``event_store``)."""
+        return event_store.summarize_new_ranges(self.env.cr)
+
+    @api.model
     def _cron_compact_rollups(self):
         """Hourly: one rollup row per (tenant, metric, day), and per (tenant, metric,
         month, value) of the distinct values."""

@@ -84,6 +84,27 @@ class TestEventStore(BillingCase):
             self.assertIn(event_store.partition_name(month), names)
         self.assertIn(event_store.DEFAULT_PARTITION, names)
 
+    def test_the_hourly_cron_summarizes_what_the_brin_index_has_not(self):
+        event = self.usage(self.calls, 5)
+        self.env.flush_all()
+        self.env.cr.execute(
+            """
+            SELECT i.indexrelid::regclass::text
+              FROM usage_event_data e
+              JOIN pg_index i ON i.indrelid = e.tableoid
+              JOIN pg_class c ON c.oid = i.indexrelid
+              JOIN pg_am am ON am.oid = c.relam AND am.amname = 'brin'
+             WHERE e.id = %s
+            """,
+            [event.id],
+        )
+        (index,) = self.env.cr.fetchone()
+        # As when autovacuum never got to it: the event's block range unsummarized.
+        self.env.cr.execute("SELECT brin_desummarize_range(%s::regclass, 0)", [index])
+        self.env.ref("usage_billing_connector.ir_cron_summarize_new_events").method_direct_trigger()
+        self.env.cr.execute("SELECT brin_summarize_new_values(%s::regclass)", [index])
+        self.assertEqual(self.env.cr.fetchone()[0], 0, "the cron left no range to summarize")
+
     def test_statement_lines_record_what_they_billed(self):
         plan = self._plan("flat2", [{"metric_id": self.calls.id, "unit_price": 1.0}])
         subscription = self.subscribe(plan)

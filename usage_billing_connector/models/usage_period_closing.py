@@ -149,6 +149,11 @@ class UsagePeriodClosing(models.AbstractModel):
         rated = self.env["usage.period.rating"]._rate(items, snapshot)
         statements = self._write_statements(items, rated, snapshot)
         subscriptions._update_next_close_at()
+        if statements:
+            # Reconciliation reads the new lines' event quantity once it is kept.
+            self.env.ref(
+                "usage_billing_connector.ir_cron_keep_reconciliation_quantities"
+            )._trigger()
         if statements and not self.env["usage.statement"]._requires_approval():
             statements.action_approve()
         return statements

@@ -72,6 +72,11 @@ class TestReconciliationKeptQuantity(JanuaryBilledCase):
         )
         self.assertEqual(self.calls_row().event_quantity, 81.0)
 
+    def test_a_billing_run_has_its_lines_kept_without_waiting_for_the_cron(self):
+        cron = self.env.ref("usage_billing_connector.ir_cron_keep_reconciliation_quantities")
+        triggers = self.env["ir.cron.trigger"].sudo().search([("cron_id", "=", cron.id)])
+        self.assertTrue(triggers, "the run asked the keeping cron to run now")
+
     def test_an_event_changed_after_keeping_shows_as_variance(self):
         self.keep_all()
         (event,) = self.env["usage.event"].search([("statement_line_id", "=", self.calls_line.id)])

@@ -90,6 +90,8 @@ BATCH_ERRORS = {
     "415": "Content-Type is not application/json",
     "429": "Rate limit exceeded (see Retry-After)",
     "500": "Internal error; nothing was stored",
+    "503": "busy: concurrent updates of the same records failed every try; nothing was "
+    "stored (see Retry-After)",
 }
 
 

@@ -1,8 +1,9 @@
 """The events' quantity of each statement line, kept so reconciliation need not recompute it.
 
 A line's variance compares what it billed with what its events add up to, and
-adding them up reads every event of the line's period: 4.6 s for the 3,016
-lines of two months at two million events (``docs/benchmarks.md``).  What the
+adding them up reads every event of the line's period: about 6 s for the
+3,016 lines of two months at two million events, 84 ms once kept
+(``docs/benchmarks.md``).  What the
 events say of a line only changes when an event of its window is updated or
 deleted, or its metric's aggregation changes, and ``utils/event_changes.py``
 notes each such change.  So ``usage_reconciliation_quantity`` keeps, per line,
@@ -13,8 +14,9 @@ of its window is unseen by that snapshot; otherwise, or when none is kept yet,
 the reconciliation view recomputes the line itself.  Figures are the same
 either way: keeping only makes them cheap.
 
-The cron keeps the lines of the most recent periods first, and forgets the
-noted changes no computation can still miss.
+The cron (every 10 minutes, and triggered by each billing job as it ends)
+keeps the lines of the most recent periods first, and forgets the noted
+changes no computation can still miss.
 """
 
 import logging
@@ -27,7 +29,7 @@ from .usage_event_billing import LINE_EVENT_QUANTITY_SQL
 
 _logger = logging.getLogger(__name__)
 
-#: Lines per statement of the cron: about 1.5 ms a line at two million events.
+#: Lines per statement of the cron: about 2 ms a line at two million events.
 BATCH_SIZE = 1000
 
 DDL = """

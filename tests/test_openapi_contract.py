@@ -27,12 +27,12 @@ validator = pytest.importorskip("openapi_spec_validator")
 
 SIGNED = ("X-Usage-Key", "X-Usage-Signature", "X-Request-Id")
 READS = {
-    "usage": ("TenantUsage", {"period"}, {"400", "401", "403", "404", "429", "500"}),
-    "entitlements": ("TenantEntitlements", set(), {"401", "403", "404", "429", "500"}),
+    "usage": ("TenantUsage", {"period"}, {"400", "401", "403", "404", "429", "500", "503"}),
+    "entitlements": ("TenantEntitlements", set(), {"401", "403", "404", "429", "500", "503"}),
     "invoices": (
         "TenantInvoices",
         {"limit", "starting_after"},
-        {"400", "401", "403", "404", "429", "500"},
+        {"400", "401", "403", "404", "429", "500", "503"},
     ),
 }
 WRITES = {"/usage_billing/v1/events": "UsageEvent"}

@@ -59,6 +59,7 @@ class ReadApiController(SignedApi, http.Controller):
         # and every read below is scoped to its key's company and tenants.
         request.update_env(user=SUPERUSER_ID)
         request_id = self._request_id()
+        self._start_try()
         try:
             api_key = self._authenticate(read_api.signed_get(self._request_target()))
             api_key._check_rate_limit()
@@ -80,7 +81,12 @@ class ReadApiController(SignedApi, http.Controller):
         except ApiError as exc:
             return self._json_error(exc, request_id)
         except psycopg2.errors.SerializationFailure:
-            raise  # a concurrent write (a portal token): Odoo retries the request
+            # A concurrent write (the key's rate counter, a portal token): Odoo retries
+            # the request, then it is answered busy.
+            busy = self._busy(request_id)
+            if busy is None:
+                raise
+            return self._json_error(busy, request_id)
         except Exception:
             _logger.exception("Read request %s failed", request_id)
             error = ApiError(500, "internal_error", "Internal error.")

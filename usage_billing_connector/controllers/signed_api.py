@@ -1,13 +1,17 @@
 """What every endpoint of the product platform shares: request ids, signatures, errors."""
 
+import logging
 import re
 import uuid
 
 from odoo import http
 from odoo.http import request
+from odoo.service.model import MAX_TRIES_ON_CONCURRENCY_FAILURE
 
 from ..core.signing import SignatureError
 from ..utils.params import get_int_param
+
+_logger = logging.getLogger(__name__)
 
 API = "/usage_billing/v1"
 REQUEST_ID_RE = re.compile(r"^[\x21-\x7e]{1,128}$")
@@ -51,6 +55,22 @@ class SignedApi:
             )
         except SignatureError as exc:
             raise ApiError(401, exc.code, exc.message) from None
+
+    def _start_try(self):
+        """Odoo runs an endpoint again after a serialization failure: count its tries."""
+        request.usage_api_try = getattr(request, "usage_api_try", 0) + 1
+
+    def _busy(self, request_id):
+        """After a serialization failure (concurrent writes of the same rows): ``None``
+        while Odoo has tries left (re-raise for its next one); after its last, the
+        JSON answer instead of Odoo's error page, the transaction rolled back."""
+        if request.usage_api_try < MAX_TRIES_ON_CONCURRENCY_FAILURE:
+            return None
+        request.env.cr.rollback()
+        request.env.transaction.reset()  # as Odoo does between its tries
+        _logger.warning("Request %s: concurrent updates at every try", request_id)
+        message = "Concurrent updates of the same records; nothing was stored. Retry."
+        return ApiError(503, "busy", message, {"Retry-After": "1"})
 
     def _json_error(self, error, request_id):
         body = {"error": {"code": error.code, "message": error.message}}

@@ -12,7 +12,6 @@ import psycopg2
 from odoo import SUPERUSER_ID, http
 from odoo.exceptions import ConcurrencyError
 from odoo.http import request
-from odoo.service.model import MAX_TRIES_ON_CONCURRENCY_FAILURE
 
 from ..core.openapi import openapi_document
 from ..core.payload import BatchError, parse_body
@@ -45,8 +44,7 @@ class UsageApiController(SignedApi, http.Controller):
 
     def _ingest(self, endpoint, model, method):
         started = time.monotonic()
-        # Odoo runs the endpoint again after a serialization failure: this is its try n°.
-        request.usage_api_try = getattr(request, "usage_api_try", 0) + 1
+        self._start_try()
         # auth='none' gives no user; the records written here belong to the
         # superuser, and the caller is authenticated by its signature below.
         request.update_env(user=SUPERUSER_ID)
@@ -72,16 +70,11 @@ class UsageApiController(SignedApi, http.Controller):
             return self._error(log, started, exc)
         except (psycopg2.errors.SerializationFailure, ConcurrencyError):
             # Concurrent writes on the same rows (an event_id, a subscription a billing
-            # job is closing): Odoo retries the request.  Its last try answers in JSON,
-            # nothing stored, rather than with Odoo's error page.
-            if request.usage_api_try < MAX_TRIES_ON_CONCURRENCY_FAILURE:
+            # job is closing): Odoo retries the request, then it is answered busy.
+            busy = self._busy(request_id)
+            if busy is None:
                 raise
-            request.env.cr.rollback()
-            request.env.transaction.reset()  # as Odoo does between its tries
-            _logger.warning("Ingestion request %s: concurrent updates, every try", request_id)
-            message = "Concurrent updates of the same records; nothing was stored. Retry."
-            error = ApiError(503, "busy", message, {"Retry-After": "1"})
-            return self._error(log, started, error)
+            return self._error(log, started, busy)
         except Exception:
             _logger.exception("Ingestion request %s failed", request_id)
             error = ApiError(500, "internal_error", "Internal error; nothing was stored.")

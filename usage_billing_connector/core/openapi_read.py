@@ -193,6 +193,8 @@ def _errors(extra):
             "404": "Unknown tenant (unknown_tenant) or no subscription (no_subscription)",
             "429": "Rate limit exceeded (see Retry-After)",
             "500": "Internal error",
+            "503": "busy: concurrent updates of the same records failed every try (see "
+            "Retry-After)",
             **extra,
         }
     )

@@ -3,11 +3,13 @@ import json
 import threading
 import time
 import uuid
+from unittest.mock import patch
 from urllib.parse import urlsplit
 
 from odoo import SUPERUSER_ID, api, fields
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.tests.common import trap_jobs
+from odoo.service import model as service_model
 from odoo.tests import HttpCase
 from odoo.tests.common import _super_send
 
@@ -100,6 +102,34 @@ def committed_subscription(registry, months=1):
             cr.execute("DELETE FROM usage_subscription WHERE id = %s", [sub_id])
             cr.execute("DELETE FROM usage_tenant WHERE id = %s", [tenant_id])
             cr.execute("DELETE FROM res_partner WHERE id = %s", [partner_id])
+
+
+def fail_to_serialize(cr, table, condition="true"):
+    """Rows of ``table`` matching ``condition`` (on ``NEW``) fail to serialize when written,
+    at every try: what concurrent writes of the same rows do (in this test's transaction)."""
+    cr.execute(
+        f"""
+        CREATE FUNCTION usage_test_serialization_failure() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        BEGIN
+            IF {condition} THEN
+                RAISE EXCEPTION 'concurrent update' USING ERRCODE = 'serialization_failure';
+            END IF;
+            RETURN NEW;
+        END $$;
+        CREATE TRIGGER usage_test_serialization_failure BEFORE INSERT OR UPDATE ON {table}
+            FOR EACH ROW EXECUTE FUNCTION usage_test_serialization_failure();
+        """
+    )
+
+
+@contextlib.contextmanager
+def without_retry_backoff():
+    """Odoo's tries after a serialization failure, without their random waits (up to
+    30 s); yields the patched ``random`` of ``odoo.service.model``."""
+    with patch.object(service_model, "random") as backoff:
+        backoff.uniform.return_value = 0
+        yield backoff
 
 
 class ConcurrentTransactions:

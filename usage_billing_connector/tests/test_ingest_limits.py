@@ -1,11 +1,10 @@
 import json
-from unittest.mock import patch
 
 from odoo.service import model as service_model
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from .common import UsageApiCase
+from .common import UsageApiCase, fail_to_serialize, without_retry_backoff
 
 
 @tagged("post_install", "-at_install")
@@ -47,30 +46,14 @@ class TestIngestLimits(UsageApiCase):
         self.assertTrue(1 <= int(response.headers["Retry-After"]) <= 60)
         self.assertFalse(self.stored(event_id="rl-2"))
 
-    @mute_logger("odoo.sql_db", "odoo.addons.usage_billing_connector.controllers.usage_api")
+    @mute_logger("odoo.sql_db", "odoo.addons.usage_billing_connector.controllers.signed_api")
     def test_a_write_that_fails_to_serialize_at_every_try_is_answered_503_in_json(self):
-        # As when billing jobs keep closing the rows a batch writes: the database
-        # refuses one of its events with a serialization failure, every time.
-        self.env.cr.execute(
-            """
-            CREATE FUNCTION usage_test_busy() RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN
-                IF NEW.event_id = 'busy-2' THEN
-                    RAISE EXCEPTION 'concurrent update' USING ERRCODE = 'serialization_failure';
-                END IF;
-                RETURN NEW;
-            END $$;
-            CREATE TRIGGER usage_test_busy BEFORE INSERT ON usage_event_key
-                FOR EACH ROW EXECUTE FUNCTION usage_test_busy();
-            """
-        )
-        # Odoo's tries, without their random back-off (up to 30 s).
-        with patch.object(service_model, "random") as backoff:
-            backoff.uniform.return_value = 0
+        # As when billing jobs keep closing the rows a batch writes.
+        fail_to_serialize(self.env.cr, "usage_event_key", "NEW.event_id = 'busy-2'")
+        with without_retry_backoff() as backoff:
             response, _ = self.post_events([self.event("busy-1"), self.event("busy-2")])
-        self.assertEqual(
-            backoff.uniform.call_count, service_model.MAX_TRIES_ON_CONCURRENCY_FAILURE - 1
-        )
+        tries = service_model.MAX_TRIES_ON_CONCURRENCY_FAILURE
+        self.assertEqual(backoff.uniform.call_count, tries - 1, "every try of Odoo's")
         self.assertError(response, 503, "busy")
         self.assertEqual(response.headers["Retry-After"], "1")
         self.assertFalse(self.stored(), "nothing of the batch was stored")

@@ -2,8 +2,9 @@ from datetime import datetime
 
 from odoo import Command
 from odoo.tests import freeze_time, tagged
+from odoo.tools import mute_logger
 
-from .common import UsageApiCase
+from .common import UsageApiCase, fail_to_serialize, without_retry_backoff
 
 USAGE = "/usage_billing/v1/tenants/{}/usage"
 ENTITLEMENTS = "/usage_billing/v1/tenants/{}/entitlements"
@@ -207,6 +208,16 @@ class TestReadApi(UsageApiCase):
         response = self.get(ENTITLEMENTS.format("t-one"))
         self.assertError(response, 429, "rate_limited")
         self.assertIn("Retry-After", response.headers)
+
+    @mute_logger("odoo.sql_db", "odoo.addons.usage_billing_connector.controllers.signed_api")
+    def test_a_read_whose_rate_counter_fails_to_serialize_at_every_try_is_answered_503(self):
+        # The key's rate counter is one row every request of the key writes.
+        self.key.rate_limit = 1000
+        fail_to_serialize(self.env.cr, "usage_rate_counter")
+        with without_retry_backoff():
+            response = self.get(ENTITLEMENTS.format("t-one"))
+        self.assertError(response, 503, "busy")
+        self.assertEqual(response.headers["Retry-After"], "1")
 
     def test_previous_period(self):
         body = self.get(USAGE.format("t-one") + "?period=previous").json()

@@ -12,6 +12,7 @@ from odoo.addons.queue_job.tests.common import trap_jobs
 from odoo.service import model as service_model
 from odoo.tests import HttpCase
 from odoo.tests.common import _super_send
+from odoo.tools import SQL
 
 from ..core import signing
 
@@ -105,21 +106,26 @@ def committed_subscription(registry, months=1):
 
 
 def fail_to_serialize(cr, table, condition="true"):
-    """Rows of ``table`` matching ``condition`` (on ``NEW``) fail to serialize when written,
-    at every try: what concurrent writes of the same rows do (in this test's transaction)."""
+    """Rows of ``table`` matching ``condition`` (SQL on ``NEW``) fail to serialize when
+    written, at every try: what concurrent writes of the same rows do (this test's
+    transaction only)."""
     cr.execute(
-        f"""
-        CREATE FUNCTION usage_test_serialization_failure() RETURNS trigger
-        LANGUAGE plpgsql AS $$
-        BEGIN
-            IF {condition} THEN
-                RAISE EXCEPTION 'concurrent update' USING ERRCODE = 'serialization_failure';
-            END IF;
-            RETURN NEW;
-        END $$;
-        CREATE TRIGGER usage_test_serialization_failure BEFORE INSERT OR UPDATE ON {table}
-            FOR EACH ROW EXECUTE FUNCTION usage_test_serialization_failure();
-        """
+        SQL(
+            """
+            CREATE FUNCTION usage_test_serialization_failure() RETURNS trigger
+            LANGUAGE plpgsql AS $$
+            BEGIN
+                IF %s THEN
+                    RAISE EXCEPTION 'concurrent update' USING ERRCODE = 'serialization_failure';
+                END IF;
+                RETURN NEW;
+            END $$;
+            CREATE TRIGGER usage_test_serialization_failure BEFORE INSERT OR UPDATE ON %s
+                FOR EACH ROW EXECUTE FUNCTION usage_test_serialization_failure();
+            """,
+            SQL(condition),
+            SQL.identifier(table),
+        )
     )
 
 

@@ -7,15 +7,13 @@ tenant scope as ingestion.  Authenticate, parse, delegate to ``usage.tenant``.
 
 import logging
 
-import psycopg2
-
 from odoo import SUPERUSER_ID, http
 from odoo.http import request
 
 from ..core import read_api
 from ..core.untrusted_json import UntrustedJsonError, check_text
 from ..exceptions import RateLimitExceeded, ReadApiError
-from .signed_api import ApiError, SignedApi, api_route
+from .signed_api import RETRIED, ApiError, SignedApi, api_route
 
 _logger = logging.getLogger(__name__)
 
@@ -80,9 +78,9 @@ class ReadApiController(SignedApi, http.Controller):
             return self._json_error(ApiError(status, exc.code, exc.message), request_id)
         except ApiError as exc:
             return self._json_error(exc, request_id)
-        except psycopg2.errors.SerializationFailure:
-            # A concurrent write (the key's rate counter, a portal token): Odoo retries
-            # the request, then it is answered busy.
+        except RETRIED:
+            # A concurrent write (a portal token): Odoo retries the request, then it
+            # is answered busy.
             busy = self._busy(request_id)
             if busy is None:
                 raise

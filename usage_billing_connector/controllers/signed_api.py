@@ -5,13 +5,21 @@ import re
 import uuid
 
 from odoo import http
+from odoo.exceptions import ConcurrencyError
 from odoo.http import request
-from odoo.service.model import MAX_TRIES_ON_CONCURRENCY_FAILURE
+from odoo.service.model import (
+    MAX_TRIES_ON_CONCURRENCY_FAILURE,
+    PG_CONCURRENCY_EXCEPTIONS_TO_RETRY,
+)
 
 from ..core.signing import SignatureError
 from ..utils.params import get_int_param
 
 _logger = logging.getLogger(__name__)
+
+#: What Odoo retries a request for (concurrent writes of the same rows): a handler
+#: re-raises them, and after Odoo's last try answers busy (``SignedApi._busy``).
+RETRIED = (*PG_CONCURRENCY_EXCEPTIONS_TO_RETRY, ConcurrencyError)
 
 API = "/usage_billing/v1"
 REQUEST_ID_RE = re.compile(r"^[\x21-\x7e]{1,128}$")
@@ -61,7 +69,7 @@ class SignedApi:
         request.usage_api_try = getattr(request, "usage_api_try", 0) + 1
 
     def _busy(self, request_id):
-        """After a serialization failure (concurrent writes of the same rows): ``None``
+        """After one of ``RETRIED`` (concurrent writes of the same rows): ``None``
         while Odoo has tries left (re-raise for its next one); after its last, the
         JSON answer instead of Odoo's error page, the transaction rolled back."""
         if request.usage_api_try < MAX_TRIES_ON_CONCURRENCY_FAILURE:

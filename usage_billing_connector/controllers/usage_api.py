@@ -7,17 +7,14 @@ carries the request id in ``X-Request-Id``.
 import logging
 import time
 
-import psycopg2
-
 from odoo import SUPERUSER_ID, http
-from odoo.exceptions import ConcurrencyError
 from odoo.http import request
 
 from ..core.openapi import openapi_document
 from ..core.payload import BatchError, parse_body
 from ..exceptions import RateLimitExceeded
 from ..utils.params import get_int_param
-from .signed_api import ApiError, SignedApi, api_route
+from .signed_api import RETRIED, ApiError, SignedApi, api_route
 
 _logger = logging.getLogger(__name__)
 
@@ -68,7 +65,7 @@ class UsageApiController(SignedApi, http.Controller):
             return self._error(log, started, ApiError(429, "rate_limited", str(exc), headers))
         except ApiError as exc:
             return self._error(log, started, exc)
-        except (psycopg2.errors.SerializationFailure, ConcurrencyError):
+        except RETRIED:
             # Concurrent writes on the same rows (an event_id, a subscription a billing
             # job is closing): Odoo retries the request, then it is answered busy.
             busy = self._busy(request_id)

@@ -95,8 +95,8 @@ ON CONFLICT (statement_line_id) DO UPDATE
 #: summary, a rejected statement's line is out of the reconciliation: neither
 #: is kept again, so neither may hold a change forever).  A keeper whose
 #: snapshot predates such a change holds the horizon back, so the change is
-#: kept for it.  Sessions of other database roles show no ``backend_xmin``
-#: here; they never keep.
+#: kept for it.  Every session of the cluster counts, whatever its database or
+#: role: a long transaction anywhere holds changes back, which only keeps more.
 FORGET_SQL = f"""
 DELETE FROM usage_event_change x
  WHERE age(x.xid::xid) > (

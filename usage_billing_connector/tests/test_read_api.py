@@ -211,7 +211,9 @@ class TestReadApi(UsageApiCase):
 
     @mute_logger("odoo.sql_db", "odoo.addons.usage_billing_connector.controllers.signed_api")
     def test_a_read_whose_rate_counter_fails_to_serialize_at_every_try_is_answered_503(self):
-        # The key's rate counter is one row every request of the key writes.
+        # A write of the request that fails to serialize at every try.  In production
+        # the rate counter commits on its own cursor (a portal token is what can
+        # fail); in an HttpCase it shares the test's cursor, so it stands in here.
         self.key.rate_limit = 1000
         fail_to_serialize(self.env.cr, "usage_rate_counter")
         with without_retry_backoff():

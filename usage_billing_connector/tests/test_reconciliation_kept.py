@@ -74,8 +74,12 @@ class TestReconciliationKeptQuantity(JanuaryBilledCase):
 
     def test_a_billing_run_has_its_lines_kept_without_waiting_for_the_cron(self):
         cron = self.env.ref("usage_billing_connector.ir_cron_keep_reconciliation_quantities")
-        triggers = self.env["ir.cron.trigger"].sudo().search([("cron_id", "=", cron.id)])
-        self.assertTrue(triggers, "the run asked the keeping cron to run now")
+        triggers = self.env["ir.cron.trigger"].sudo()
+        before = triggers.search([("cron_id", "=", cron.id)])
+        self.usage(self.calls, 5, when="2026-03-10 00:00:00")
+        self.assertTrue(self.close(self.subscription, "2026-04-01 00:00:01"))
+        added = triggers.search([("cron_id", "=", cron.id)]) - before
+        self.assertTrue(added, "the run asked the keeping cron to run now")
 
     def test_an_event_changed_after_keeping_shows_as_variance(self):
         self.keep_all()
